@@ -1,0 +1,59 @@
+//===- ModelSignature.cpp - What a compiled model looks like from C -------===//
+
+#include "netc/Dialect/ModelSignature.h"
+
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mlir::netc;
+
+SmallVector<func::FuncOp> mlir::netc::getModelFunctions(ModuleOp module) {
+  SmallVector<func::FuncOp> models;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func->hasAttr(kModelAttrName))
+      models.push_back(func);
+  return models;
+}
+
+/// A batch tensor: f32, dynamic first dimension, static elsewhere.
+static bool isBatchTensor(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.getElementType().isF32() && tensor.getRank() >= 2 &&
+         tensor.isDynamicDim(0) && tensor.getNumDynamicDims() == 1;
+}
+
+FailureOr<ModelSignature> mlir::netc::getModelSignature(func::FuncOp model) {
+  FunctionType type = model.getFunctionType();
+  if (type.getNumInputs() < 1 || type.getNumResults() != 1 ||
+      !isBatchTensor(type.getInput(0)) || !isBatchTensor(type.getResult(0)))
+    return model.emitOpError(
+        "a netc model takes a (?, ...) f32 input, then its parameters, and "
+        "returns one (?, ...) f32 tensor");
+
+  ModelSignature sig;
+  sig.name = model.getSymName().str();
+  sig.inputShape = Shape(
+      cast<RankedTensorType>(type.getInput(0)).getShape().drop_front());
+  sig.outputShape = Shape(
+      cast<RankedTensorType>(type.getResult(0)).getShape().drop_front());
+  int64_t offset = 0;
+  for (unsigned i = 1, e = type.getNumInputs(); i < e; ++i) {
+    auto name = model.getArgAttrOfType<StringAttr>(i, kParamAttrName);
+    auto tensor = dyn_cast<RankedTensorType>(type.getInput(i));
+    if (!name || !tensor || !tensor.hasStaticShape() ||
+        !tensor.getElementType().isF32())
+      return model.emitOpError("argument ")
+             << i << " must be a static f32 tensor with a '" << kParamAttrName
+             << "' name";
+    ParameterInfo param;
+    param.name = name.str();
+    param.shape = Shape(tensor.getShape());
+    param.numel = tensor.getNumElements();
+    param.offset = offset;
+    param.argIndex = i;
+    offset = llvm::alignTo(offset + param.numel, kParamAlignmentFloats);
+    sig.params.push_back(std::move(param));
+  }
+  sig.paramFloats = offset;
+  return sig;
+}

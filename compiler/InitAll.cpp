@@ -1,0 +1,17 @@
+//===- InitAll.cpp - Register everything netc defines ---------------------===//
+
+#include "netc/InitAll.h"
+#include "netc/Codegen/Passes.h"
+#include "netc/Conversion/Passes.h"
+#include "netc/Dialect/NetcDialect.h"
+#include "netc/Pipelines/Pipelines.h"
+
+void mlir::netc::registerAllDialects(DialectRegistry &registry) {
+  registry.insert<NetcDialect>();
+}
+
+void mlir::netc::registerAllPasses() {
+  registerNetcConversionPasses();
+  registerNetcCodegenPasses();
+  registerPipelines();
+}

@@ -1,0 +1,124 @@
+/*===- netc.h - netc runtime C API -----------------------------------------===
+ *
+ * The small runtime a netc-compiled model links against. Compute lives in
+ * the object `netc compile` emits; this library only moves data: parameter
+ * storage, safetensors weights by PyTorch state_dict name, .npy arrays.
+ *
+ * A generated model header (`netc compile --emit=header`) includes this file
+ * and describes its model with a netc_model_info. Typical use:
+ *
+ *   #include "mnist_net.h"
+ *   float *params = netc_params_create(&mnist_net_info);
+ *   if (netc_params_load_safetensors(&mnist_net_info, "w.safetensors",
+ *                                    params) != NETC_OK) {
+ *     fprintf(stderr, "%s\n", netc_last_error());
+ *     return 1;
+ *   }
+ *   float input[2 * 784], output[2 * 10];       // a batch of two samples
+ *   ...fill input...
+ *   mnist_net_forward(params, input, output, 2);
+ *   netc_params_free(params);
+ *
+ * Threading: functions keep no shared state except the calling thread's last
+ * error message. A model's forward function may run on several threads at
+ * once with the same parameters.
+ *===----------------------------------------------------------------------===*/
+#ifndef NETC_C_NETC_H
+#define NETC_C_NETC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define NETC_API __attribute__((visibility("default")))
+#else
+#define NETC_API
+#endif
+
+/* ====== Status ====== */
+
+typedef enum netc_status {
+  NETC_OK = 0,
+  NETC_ERROR_IO = 1,               /* a file could not be opened/read/written */
+  NETC_ERROR_FORMAT = 2,           /* a file is corrupt or not of its format */
+  NETC_ERROR_MISMATCH = 3,         /* a tensor's name, shape or dtype differs */
+  NETC_ERROR_OUT_OF_MEMORY = 4,
+  NETC_ERROR_INVALID_ARGUMENT = 5,
+} netc_status;
+
+/* A short constant description of `status`. */
+NETC_API const char *netc_status_string(netc_status status);
+
+/* The message of the last failed call on this thread: what failed, in which
+ * file, and why. Valid until the next netc call on this thread. */
+NETC_API const char *netc_last_error(void);
+
+/* ====== Model description (filled in by the generated header) ====== */
+
+#define NETC_MAX_RANK 5
+
+typedef struct netc_param_info {
+  const char *name;              /* PyTorch state_dict name, "conv1.weight" */
+  int64_t offset;                /* offset in the parameter buffer, floats */
+  int64_t numel;                 /* number of elements */
+  int32_t rank;
+  int64_t shape[NETC_MAX_RANK];  /* PyTorch shape, first `rank` entries */
+} netc_param_info;
+
+typedef struct netc_model_info {
+  const char *name;
+  int64_t param_floats;          /* parameter buffer size, floats */
+  int32_t num_params;
+  const netc_param_info *params; /* in buffer order */
+  int32_t input_rank;            /* per-sample rank (no batch dimension) */
+  int64_t input_shape[NETC_MAX_RANK];
+  int32_t output_rank;
+  int64_t output_shape[NETC_MAX_RANK];
+} netc_model_info;
+
+/* ====== Parameter storage ====== */
+
+/* Allocates a zeroed, 64-byte-aligned parameter buffer of
+ * model->param_floats floats (4 * param_floats bytes). Caller owns it and
+ * frees it with netc_params_free. NULL when out of memory. */
+NETC_API float *netc_params_create(const netc_model_info *model);
+NETC_API void netc_params_free(float *params);
+
+/* Loads every parameter of `model` from a safetensors file by its state_dict
+ * name into `params`. Tensors must be F32 (F64/F16/BF16 are converted) with
+ * the exact shape; extra tensors (e.g. num_batches_tracked) are ignored, a
+ * missing one is an error naming it. */
+NETC_API netc_status netc_params_load_safetensors(const netc_model_info *model,
+                                                  const char *path,
+                                                  float *params);
+
+/* Saves every parameter of `model` to a safetensors file (F32, state_dict
+ * names), atomically: a temporary file renamed over `path`. */
+NETC_API netc_status netc_params_save_safetensors(const netc_model_info *model,
+                                                  const char *path,
+                                                  const float *params);
+
+/* ====== Arrays (.npy) ====== */
+
+typedef struct netc_array {
+  float *data;                   /* owned; free with netc_array_free */
+  int32_t rank;
+  int64_t shape[NETC_MAX_RANK];
+} netc_array;
+
+/* Reads a C-ordered .npy file of float32 (float64 is converted). */
+NETC_API netc_status netc_array_load_npy(const char *path, netc_array *out);
+/* Writes `rank` dims of `shape` from `data` as a float32 .npy file. */
+NETC_API netc_status netc_array_save_npy(const char *path, const float *data,
+                                         int32_t rank, const int64_t *shape);
+NETC_API void netc_array_free(netc_array *array);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETC_C_NETC_H */

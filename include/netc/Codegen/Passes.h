@@ -1,0 +1,21 @@
+//===- Passes.h - netc code generation passes -------------------*- C++ -*-===//
+#ifndef NETC_CODEGEN_PASSES_H
+#define NETC_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::netc {
+#define GEN_PASS_DECL
+#include "netc/Codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "netc/Codegen/Passes.h.inc"
+} // namespace mlir::netc
+
+#endif // NETC_CODEGEN_PASSES_H

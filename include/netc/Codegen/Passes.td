@@ -1,0 +1,44 @@
+//===- Passes.td - netc code generation passes -------------*- tablegen -*-===//
+#ifndef NETC_CODEGEN_PASSES_TD
+#define NETC_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
+  let summary = "Wrap each model in a C-callable forward entry point";
+  let description = [{
+    For every `func.func` marked `netc.model`, adds the public function
+    `@<name>_forward(%params, %input, %output : memref<f32>, %batch : i64)`
+    that the generated C header declares as
+
+    ```c
+    void <name>_forward(const float *params, const float *input,
+                        float *output, int64_t batch);
+    ```
+
+    The three pointers are reinterpreted as the parameter buffer (every
+    parameter packed in declaration order, see ParameterLayout.h), the
+    `(batch, ...)` input and the `(batch, ...)` output; the model is called on
+    tensors and its result materialized into the output buffer. The model
+    function becomes private so that it is inlined and dropped. Rank-0
+    memrefs keep the bare-pointer calling convention applicable.
+
+    ```mlir
+    func.func @net_forward(%p: memref<f32>, %x: memref<f32>, %y: memref<f32>, %n: i64) {
+      %pm = memref.reinterpret_cast %p to offset: [0], sizes: [260], strides: [1]
+      ...
+      %r = call @net(%xt, %w, %b) : (...) -> tensor<?x10xf32>
+      bufferization.materialize_in_destination %r in restrict writable %ym
+      return
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // NETC_CODEGEN_PASSES_TD

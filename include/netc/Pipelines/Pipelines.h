@@ -1,0 +1,40 @@
+//===- Pipelines.h - The netc compilation pipeline --------------*- C++ -*-===//
+//
+// The stages a model goes through, in order. `netc compile --emit=` only
+// chooses where to stop; each stage is also a textual pipeline netc-opt runs.
+//
+//   netc dialect --(netc-to-linalg-pipeline)--> linalg on tensors
+//                --(netc-bufferize-pipeline)--> loops/linalg on memrefs
+//                --(netc-to-llvm-pipeline)----> LLVM dialect
+//                --(ObjectEmitter)------------> LLVM IR, native object
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_PIPELINES_PIPELINES_H
+#define NETC_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir::netc {
+
+/// Exports each model's C entry points and lowers netc ops to linalg on
+/// tensors.
+void buildNetcToLinalgPipeline(OpPassManager &pm);
+
+/// Turns tensors into buffers: one-shot bufferization across functions, then
+/// explicit deallocation of every temporary.
+void buildBufferizePipeline(OpPassManager &pm);
+
+/// Lowers the bufferized program to the LLVM dialect with the bare-pointer
+/// calling convention the generated header declares.
+void buildLowerToLLVMPipeline(OpPassManager &pm);
+
+/// All of the above, netc dialect to LLVM dialect.
+void buildNetcToLLVMPipeline(OpPassManager &pm);
+
+/// Registers the stages above as textual pipelines (netc-to-linalg-pipeline,
+/// netc-bufferize-pipeline, netc-to-llvm-pipeline, netc-compile-pipeline).
+void registerPipelines();
+
+} // namespace mlir::netc
+
+#endif // NETC_PIPELINES_PIPELINES_H
