@@ -1,0 +1,99 @@
+//===- RuntimeImpl.h - Private helpers of the netc runtime ------*- C++ -*-===//
+//
+// What the runtime's source files share and the C API does not show: the
+// per-thread error message, file reading and atomic writing, dtype
+// conversion and checks of a netc_model_info.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NETC_RUNTIME_RUNTIMEIMPL_H
+#define NETC_RUNTIME_RUNTIMEIMPL_H
+
+#include "netc-c/netc.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+// safetensors and '<f4' .npy data are little-endian; the runtime copies
+// floats between files and memory as they are.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the netc runtime assumes a little-endian host");
+
+namespace netc {
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+/// Sets this thread's last error message (printf-style) and returns
+/// `status`, so that a failure reads `return setError(...)`.
+netc_status setError(netc_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+//===----------------------------------------------------------------------===//
+// Files
+//===----------------------------------------------------------------------===//
+
+/// Frees memory from malloc/aligned_alloc in a std::unique_ptr.
+struct FreeDeleter {
+  void operator()(void *p) const { std::free(p); }
+};
+
+/// The whole contents of a file.
+struct FileBytes {
+  std::unique_ptr<uint8_t[], FreeDeleter> data;
+  size_t size = 0; ///< bytes
+};
+
+/// Reads the regular file at `path` into `out`. On failure sets the error
+/// (naming `path`) and returns NETC_ERROR_IO or NETC_ERROR_OUT_OF_MEMORY.
+netc_status readFile(const char *path, FileBytes &out);
+
+/// A run of bytes to write.
+struct Chunk {
+  const void *data;
+  size_t size; ///< bytes
+};
+
+/// Writes `chunks` one after the other to `<path>.tmp.<pid>`, fsyncs it and
+/// renames it over `path`, so that readers see the old file or the whole new
+/// one. On failure removes the temporary and returns NETC_ERROR_IO.
+netc_status writeFileAtomically(const char *path,
+                                const std::vector<Chunk> &chunks);
+
+//===----------------------------------------------------------------------===//
+// Element types
+//===----------------------------------------------------------------------===//
+
+/// The element types the runtime reads (and converts to float32).
+enum class DType { F32, F64, F16, BF16 };
+
+/// Size of one element of `dtype`, bytes.
+size_t dtypeSize(DType dtype);
+
+/// Converts `numel` little-endian elements of `dtype` at `src` (any
+/// alignment) to float32 at `dst`.
+void convertToF32(DType dtype, const uint8_t *src, float *dst, size_t numel);
+
+//===----------------------------------------------------------------------===//
+// Shapes and models
+//===----------------------------------------------------------------------===//
+
+/// Multiplies `rank` non-negative dims into `numel`; false if the product
+/// overflows int64_t.
+bool shapeNumel(const int64_t *shape, int32_t rank, int64_t &numel);
+
+/// Formats a shape as "[10, 1, 5, 5]".
+std::string formatShape(const int64_t *shape, int32_t rank);
+
+/// Checks that `model` describes parameters that lie inside its buffer with
+/// consistent ranks, shapes and sizes, so that loading and saving cannot
+/// touch memory outside it. `path` names the file in the message.
+netc_status checkModel(const netc_model_info *model, const char *path);
+
+} // namespace netc
+
+#endif // NETC_RUNTIME_RUNTIMEIMPL_H

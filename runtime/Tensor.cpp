@@ -1,0 +1,97 @@
+//===- Tensor.cpp - Element types and shapes ------------------------------===//
+//
+// The one dtype conversion the loaders share (F32/F64/F16/BF16 to float32)
+// and shape arithmetic with overflow checks, since shapes come from files.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RuntimeImpl.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace netc;
+
+size_t netc::dtypeSize(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return 4;
+  case DType::F64:
+    return 8;
+  case DType::F16:
+  case DType::BF16:
+    return 2;
+  }
+  return 0;
+}
+
+/// Widens IEEE half-precision bits to float32, exactly (every half is a
+/// float), keeping infinities and NaN payloads.
+static float halfToFloat(uint16_t half) {
+  uint32_t sign = static_cast<uint32_t>(half >> 15) << 31;
+  uint32_t exponent = (half >> 10) & 0x1f;
+  uint32_t mantissa = half & 0x3ff;
+  if (exponent == 0) {
+    // Zero or subnormal: mantissa * 2^-24, exact in float.
+    float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  uint32_t bits = exponent == 0x1f
+                      ? sign | 0x7f800000u | (mantissa << 13)
+                      : sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+void netc::convertToF32(DType dtype, const uint8_t *src, float *dst,
+                        size_t numel) {
+  // memcpy per element: file data has no alignment guarantee.
+  switch (dtype) {
+  case DType::F32:
+    std::memcpy(dst, src, numel * sizeof(float));
+    return;
+  case DType::F64:
+    for (size_t i = 0; i < numel; ++i) {
+      double value;
+      std::memcpy(&value, src + i * sizeof(double), sizeof(double));
+      dst[i] = static_cast<float>(value);
+    }
+    return;
+  case DType::F16:
+    for (size_t i = 0; i < numel; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, src + i * 2, 2);
+      dst[i] = halfToFloat(bits);
+    }
+    return;
+  case DType::BF16:
+    // bfloat16 is the top half of a float32.
+    for (size_t i = 0; i < numel; ++i) {
+      uint16_t half;
+      std::memcpy(&half, src + i * 2, 2);
+      uint32_t bits = static_cast<uint32_t>(half) << 16;
+      std::memcpy(&dst[i], &bits, sizeof(float));
+    }
+    return;
+  }
+}
+
+bool netc::shapeNumel(const int64_t *shape, int32_t rank, int64_t &numel) {
+  int64_t product = 1;
+  for (int32_t i = 0; i < rank; ++i)
+    if (__builtin_mul_overflow(product, shape[i], &product))
+      return false;
+  numel = product;
+  return true;
+}
+
+std::string netc::formatShape(const int64_t *shape, int32_t rank) {
+  std::string text = "[";
+  for (int32_t i = 0; i < rank; ++i) {
+    if (i)
+      text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  return text + "]";
+}
