@@ -1,0 +1,102 @@
+//===- Compiler.cpp - netc compile ----------------------------------------===//
+//
+// Import, run the pipeline as far as the requested output, write it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "netc/Codegen/HeaderEmitter.h"
+#include "netc/Codegen/ObjectEmitter.h"
+#include "netc/Driver/Driver.h"
+#include "netc/Frontend/ModelImporter.h"
+#include "netc/InitAll.h"
+#include "netc/Pipelines/Pipelines.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace mlir;
+using namespace mlir::netc;
+
+void mlir::netc::registerDriverDialects(DialectRegistry &registry) {
+  // The pipeline creates ops of most upstream dialects (linalg, bufferization,
+  // memref, scf, cf, llvm, ...) and needs their interface models.
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  netc::registerAllDialects(registry);
+}
+
+OwningOpRef<ModuleOp> mlir::netc::loadModel(StringRef path,
+                                            llvm::SourceMgr &sourceMgr,
+                                            MLIRContext &context) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
+  if (std::error_code error = file.getError()) {
+    emitError(UnknownLoc::get(&context))
+        << "cannot read model file '" << path << "': " << error.message();
+    return nullptr;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+  return importModel(sourceMgr, context);
+}
+
+FailureOr<ModelSignature> mlir::netc::getSignature(ModuleOp module) {
+  SmallVector<func::FuncOp> models = getModelFunctions(module);
+  if (models.size() != 1)
+    return module.emitError("expected one netc model, found ")
+           << models.size();
+  return getModelSignature(models.front());
+}
+
+/// Runs `build` on `module` with the command line's pass-manager options.
+static LogicalResult runPipeline(ModuleOp module,
+                                 void (*build)(OpPassManager &)) {
+  PassManager pm(module->getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  applyDefaultTimingPassManagerCLOptions(pm);
+  build(pm);
+  return pm.run(module);
+}
+
+LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
+                                       llvm::raw_pwrite_stream &os) {
+  if (emit == EmitKind::Header) {
+    FailureOr<ModelSignature> signature = getSignature(module);
+    if (failed(signature))
+      return failure();
+    emitHeader(*signature, os);
+    return success();
+  }
+  if (emit == EmitKind::Mlir) {
+    module.print(os);
+    return success();
+  }
+  if (emit == EmitKind::Linalg) {
+    if (failed(runPipeline(module, buildNetcToLinalgPipeline)))
+      return failure();
+    module.print(os);
+    return success();
+  }
+  if (failed(runPipeline(module, buildNetcToLLVMPipeline)))
+    return failure();
+
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine = createHostTargetMachine(error);
+  if (!machine)
+    return module.emitError("no native target: ") << error;
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateAndOptimize(module, llvmContext, *machine);
+  if (!llvmModule)
+    return failure();
+  if (emit == EmitKind::LLVMIR) {
+    llvmModule->print(os, nullptr);
+    return success();
+  }
+  if (failed(emitObject(*llvmModule, *machine, os, error)))
+    return module.emitError(error);
+  return success();
+}
