@@ -1,0 +1,109 @@
+"""Test data for netc: .npy inputs, .safetensors weights, printed outputs.
+
+Used as a library by torch_reference.py and as a small command-line tool by
+the lit tests, which keep their values in JSON files next to the model:
+
+  netc_testdata.py npy VALUES.json OUT.npy          nested list -> float32 .npy
+  netc_testdata.py safetensors WEIGHTS.json OUT.safetensors
+                                                     {"name": nested list, ...}
+  netc_testdata.py print Y.npy                      the shape, then one line
+                                                     per row of the last dim
+
+Needs numpy only (no torch, no safetensors package).
+"""
+import argparse
+import json
+import struct
+import sys
+
+import numpy as np
+
+
+def write_npy(path, array):
+    """Writes `array` as a float32 .npy file."""
+    np.save(path, np.ascontiguousarray(array, dtype=np.float32))
+
+
+def read_npy(path):
+    """Reads a .npy file as a float32 array."""
+    return np.load(path).astype(np.float32)
+
+
+def write_safetensors(path, tensors):
+    """Writes {name: array} as an F32 safetensors file.
+
+    The format: an 8-byte little-endian header length, a JSON header (padded
+    with spaces to a multiple of 8) mapping each name to its dtype, shape and
+    [begin, end) byte offsets in the data section, then the raw data.
+    """
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        data = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32",
+                        "shape": list(np.shape(tensors[name])),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        f.writelines(blobs)
+
+
+def read_safetensors(path):
+    """Reads an F32 safetensors file back as {name: array}."""
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    header.pop("__metadata__", None)
+    return {name: np.frombuffer(data[e["data_offsets"][0]:e["data_offsets"][1]],
+                                dtype="<f4").reshape(e["shape"])
+            for name, e in header.items()}
+
+
+def format_value(v):
+    """Formats a number for FileCheck: rounded to 4 decimals, no '-0'."""
+    v = round(float(v), 4)
+    return "%g" % (v + 0.0 if v != 0 else 0.0)
+
+
+def format_array(array):
+    """The shape on one line, then each row of the last dimension."""
+    lines = ["shape " + "x".join(str(d) for d in array.shape)]
+    rows = array.reshape(-1, array.shape[-1]) if array.ndim else [[array]]
+    lines += [" ".join(format_value(v) for v in row) for row in rows]
+    return "\n".join(lines)
+
+
+def _load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    npy = sub.add_parser("npy", help="nested JSON list -> float32 .npy")
+    npy.add_argument("values")
+    npy.add_argument("out")
+    st = sub.add_parser("safetensors", help="JSON {name: values} -> F32 file")
+    st.add_argument("weights")
+    st.add_argument("out")
+    show = sub.add_parser("print", help="print a .npy file's values")
+    show.add_argument("npy")
+    args = parser.parse_args(argv)
+    if args.cmd == "npy":
+        write_npy(args.out, np.array(_load_json(args.values)))
+    elif args.cmd == "safetensors":
+        write_safetensors(args.out, {k: np.array(v) for k, v in
+                                     _load_json(args.weights).items()})
+    else:
+        print(format_array(read_npy(args.npy)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
