@@ -10,10 +10,15 @@ inferred by running torch itself on a dummy batch, never by netc's rules.
     model = build_model("models/lenet.json")   # an nn.Module, in eval() mode
 """
 import json
+import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+# torch notes that "same" padding of an even kernel copies the input; expected.
+warnings.filterwarnings("ignore", message="Using padding='same'")
 
 
 class ModelError(Exception):
@@ -267,6 +272,7 @@ class Graph(nn.Module):
                                             env or {})
             self.nodes.append(node)
             shapes[node.name] = shape
+        self.shapes = shapes  # per-sample shapes by layer name
         self.output = output or self.nodes[-1].name
         if self.output not in shapes or self.output == "input":
             raise ModelError("output %r is not a layer" % self.output)

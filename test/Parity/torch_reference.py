@@ -100,7 +100,8 @@ def run_netc(netc, args):
 def report_failure(what, rc, out, err):
     """Prints a failed netc command's exit status and output tail."""
     print("%s: netc exited with %d" % (what, rc))
-    for line in (out + err).strip().splitlines()[-20:]:
+    lines = (out + err).strip().splitlines()
+    for line in lines[-20:] or ["(no output)"]:
         print("  | " + line)
 
 
