@@ -17,7 +17,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["netc", "netc-opt", "split-file"],
+    ["netc", "netc-opt", "netc-import", "split-file"],
     [config.netc_tools_dir, config.llvm_tools_dir])
 
 # A C compiler and the flags that build a program against netc's runtime.

@@ -14,8 +14,7 @@
 using namespace mlir;
 using namespace mlir::netc;
 
-/// Prints a shape as PyTorch users read it, the batch as N: (N, 10, 24, 24).
-static std::string formatShape(ArrayRef<int64_t> shape) {
+std::string mlir::netc::formatShape(ArrayRef<int64_t> shape) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "(";

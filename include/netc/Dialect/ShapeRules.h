@@ -92,6 +92,9 @@ FailureOr<Shape> inferConcatShape(ArrayRef<Shape> inputs, int64_t dim,
 LogicalResult checkReductionDim(ArrayRef<int64_t> input, int64_t dim,
                                 ShapeError &error);
 
+/// Prints a shape as PyTorch users read it, the batch as N: (N, 10, 24, 24).
+std::string formatShape(ArrayRef<int64_t> shape);
+
 /// Number of elements of one sample (every dimension but the first).
 int64_t perSampleElements(ArrayRef<int64_t> shape);
 
