@@ -360,8 +360,12 @@ private:
   FailureOr<int64_t> readInt(const Layer &layer, StringRef name,
                              std::optional<int64_t> defaultValue,
                              int64_t min = -kMaxElements);
+  /// Reads a number as f32. `valid`, if given, tells the values allowed,
+  /// which `validText` describes ("in [0, 1)").
   FailureOr<float> readFloat(const Layer &layer, StringRef name,
-                             float defaultValue);
+                             float defaultValue,
+                             function_ref<bool(float)> valid = nullptr,
+                             StringRef validText = "");
   FailureOr<bool> readBool(const Layer &layer, StringRef name,
                            bool defaultValue);
   /// Reads an attribute that is one value for every spatial dimension or a
@@ -421,12 +425,13 @@ void ModelImporter::checkKeys(const Site &site, const JsonValue &object,
   for (const JsonMember &member : object.members) {
     if (llvm::is_contained(known, member.key))
       continue;
-    // Suggest a near miss ("strides"); otherwise list what is allowed.
+    // Suggest a near miss ("strides"); otherwise list what is allowed. A
+    // short key is near only what differs from it in a character or so.
     StringRef closest;
     unsigned bestDistance = 3;
     for (StringRef candidate : known) {
       unsigned distance = candidate.edit_distance(member.key);
-      if (distance < bestDistance) {
+      if (distance < bestDistance && 3 * distance <= member.key.size()) {
         bestDistance = distance;
         closest = candidate;
       }
@@ -567,7 +572,9 @@ FailureOr<int64_t> ModelImporter::readInt(const Layer &layer, StringRef name,
 }
 
 FailureOr<float> ModelImporter::readFloat(const Layer &layer, StringRef name,
-                                          float defaultValue) {
+                                          float defaultValue,
+                                          function_ref<bool(float)> valid,
+                                          StringRef validText) {
   FailureOr<const JsonValue *> value = attribute(layer, name);
   if (failed(value))
     return failure();
@@ -585,6 +592,11 @@ FailureOr<float> ModelImporter::readFloat(const Layer &layer, StringRef name,
     error(layer, v.loc,
           llvm::formatv("expected {0} within the range of f32, got {1}", name,
                         v.text));
+    return failure();
+  }
+  if (valid && !valid(static_cast<float>(number))) {
+    error(layer, v.loc,
+          llvm::formatv("expected {0} {1}, got {2}", name, validText, v.text));
     return failure();
   }
   return static_cast<float>(number);
@@ -1388,16 +1400,12 @@ Tensor ModelImporter::importLinear(Layer &layer) {
 }
 
 Tensor ModelImporter::importBatchNorm(Layer &layer, const OpInfo &info) {
-  FailureOr<float> eps = readFloat(layer, "eps", 1e-5f);
+  FailureOr<float> eps = readFloat(
+      layer, "eps", 1e-5f, [](float v) { return v > 0.0f; }, "> 0");
   FailureOr<float> momentum = readFloat(layer, "momentum", 0.1f);
   FailureOr<bool> affine = readBool(layer, "affine", true);
   // 0: not given, inferred from the input.
   FailureOr<int64_t> numFeatures = readInt(layer, "num_features", 0, /*min=*/1);
-  if (succeeded(eps) && !(*eps > 0.0f)) {
-    error(layer, fieldLoc(layer, "eps"),
-          llvm::formatv("expected eps > 0, got {0}", *eps));
-    return {};
-  }
   if (!allSucceeded(eps, momentum, affine, numFeatures) || !layer.ready() ||
       failed(checkInputRank(layer, info)))
     return {};
@@ -1563,18 +1571,16 @@ Tensor ModelImporter::importSameShape(Layer &layer, const OpInfo &info) {
       info.kind == LayerKind::LeakyRelu
           ? readFloat(layer, "negative_slope", 0.01f)
           : FailureOr<float>(0.0f);
-  FailureOr<float> p = info.kind == LayerKind::Dropout
-                           ? readFloat(layer, "p", 0.5f)
-                           : FailureOr<float>(0.0f);
+  FailureOr<float> p =
+      info.kind == LayerKind::Dropout
+          ? readFloat(
+                layer, "p", 0.5f,
+                [](float v) { return v >= 0.0f && v < 1.0f; }, "in [0, 1)")
+          : FailureOr<float>(0.0f);
   FailureOr<int64_t> dim =
       info.kind == LayerKind::Softmax || info.kind == LayerKind::LogSoftmax
           ? readInt(layer, "dim", 1)
           : FailureOr<int64_t>(1);
-  if (succeeded(p) && !(*p >= 0.0f && *p < 1.0f)) {
-    error(layer, fieldLoc(layer, "p"),
-          llvm::formatv("expected p in [0, 1), got {0}", *p));
-    return {};
-  }
   if (!allSucceeded(negativeSlope, p, dim) || !layer.ready())
     return {};
 

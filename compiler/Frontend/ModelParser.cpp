@@ -59,7 +59,7 @@ std::string mlir::netc::frontend::describeJson(const JsonValue &value) {
     return shown;
   }
   case JsonValue::Kind::Array:
-    return "a list";
+    return value.elements.empty() ? "an empty list" : "a list";
   case JsonValue::Kind::Object:
     return "an object";
   }
@@ -173,21 +173,30 @@ public:
   bool end_object() { return closeContainer(); }
   bool start_array(std::size_t) { return openContainer(JsonValue::Kind::Array); }
   bool end_array() { return closeContainer(); }
-  bool parse_error(std::size_t position, const std::string &,
+  bool parse_error(std::size_t, const std::string &,
                    const nlohmann::detail::exception &ex) {
     // nlohmann's message reads "[json.exception.parse_error.101] parse error
-    // at line 1, column 5: syntax error while parsing ..."; the position is
-    // reported by the diagnostic, so keep only what follows it.
+    // at line 1, column 5: syntax error while parsing value - invalid
+    // literal; last read: '...'; expected ...". The diagnostic gives the
+    // position, and "last read" holds everything since the previous token,
+    // which misleads more than it helps: keep the rest.
     llvm::StringRef message = ex.what();
     size_t column = message.find("column ");
     size_t detail = message.find(": ", column == llvm::StringRef::npos ? 0
                                                                         : column);
     if (detail != llvm::StringRef::npos)
       message = message.drop_front(detail + 2);
-    // `position` counts the characters read; the last of them is at fault.
-    size_t offset = std::min(position ? position - 1 : 0, buffer.size());
-    error(llvm::SMLoc::getFromPointer(buffer.begin() + offset),
-          "malformed JSON: " + message);
+    std::string text = message.str();
+    size_t lastRead = message.find("; last read: '");
+    if (lastRead != llvm::StringRef::npos) {
+      size_t expected = message.rfind("'; expected ");
+      text = message.take_front(lastRead).str();
+      if (expected != llvm::StringRef::npos && expected > lastRead)
+        text += message.drop_front(expected + 1).str();
+    }
+    // Point at the token being read: for a bad literal or an unterminated
+    // string, its first character; at the end of the input, the end.
+    error(tokenStart(), "malformed JSON: " + text);
     return false;
   }
 
