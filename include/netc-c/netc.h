@@ -61,12 +61,24 @@ NETC_API const char *netc_last_error(void);
 
 #define NETC_MAX_RANK 5
 
+/* How a parameter starts out, as PyTorch initialises its layer kind. */
+typedef enum netc_init {
+  NETC_INIT_ZEROS = 0,   /* biases of batch norm, running means */
+  NETC_INIT_ONES = 1,    /* batch norm weights, running variances */
+  NETC_INIT_UNIFORM = 2, /* U(-init_bound, init_bound): conv/linear weights
+                            and biases, init_bound = 1 / sqrt(fan_in) */
+} netc_init;
+
 typedef struct netc_param_info {
   const char *name;              /* PyTorch state_dict name, "conv1.weight" */
   int64_t offset;                /* offset in the parameter buffer, floats */
   int64_t numel;                 /* number of elements */
   int32_t rank;
   int64_t shape[NETC_MAX_RANK];  /* PyTorch shape, first `rank` entries */
+  int32_t init;                  /* a netc_init */
+  float init_bound;              /* for NETC_INIT_UNIFORM */
+  int32_t is_buffer;             /* 1 for running statistics: saved and
+                                    loaded, but not trained */
 } netc_param_info;
 
 typedef struct netc_model_info {
