@@ -28,12 +28,13 @@ void netc::buildNetcToLinalgPipeline(OpPassManager &pm) {
   // The C entry points wrap each model: from here on the model function is a
   // private callee and the entry point owns the ABI.
   pm.addPass(createNetcExportEntryPoints());
+  // Layers become linalg on tensors: the form tiling and fusion work on.
+  // First, because netc ops have no inliner interface but linalg's have.
+  addPass(pm, "func.func(convert-netc-to-linalg)");
   // Inline the model into its entry point and drop it, so bufferization sees
   // one function whose buffers all come from the caller.
   addPass(pm, "inline");
   addPass(pm, "symbol-dce");
-  // Layers become linalg on tensors: the form tiling and fusion work on.
-  addPass(pm, "func.func(convert-netc-to-linalg)");
   addPass(pm, "canonicalize");
   addPass(pm, "cse");
 }

@@ -26,8 +26,12 @@ struct ConvertNetcToLinalg
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     ConversionTarget target(*context);
-    // Only netc is illegal: whatever else the function holds stays as is.
+    // Only netc is illegal: whatever else the function holds stays as is,
+    // and the ops the patterns create (linalg, tensor, arith, math) are
+    // legal. Unknown ops must be marked so explicitly, or the driver rejects
+    // every pattern that creates one.
     target.addIllegalDialect<NetcDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     RewritePatternSet patterns(context);
     populateConvolutionPatterns(patterns);
