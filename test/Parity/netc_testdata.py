@@ -8,12 +8,17 @@ the lit tests, which keep their values in JSON files next to the model:
                                                      {"name": nested list, ...}
   netc_testdata.py print Y.npy                      the shape, then one line
                                                      per row of the last dim
+  netc_testdata.py run NETC MODEL.json WEIGHTS.json INPUT.json
+      converts WEIGHTS.json and INPUT.json (to .safetensors and .npy beside
+      them), runs `NETC run`, writes INPUT.out.npy and prints it as `print`
 
 Needs numpy only (no torch, no safetensors package).
 """
 import argparse
 import json
+import os
 import struct
+import subprocess
 import sys
 
 import numpy as np
@@ -78,9 +83,32 @@ def format_array(array):
     return "\n".join(lines)
 
 
-def _load_json(path):
+def json_array(path):
+    """A JSON file holding a nested list of numbers, as an array."""
     with open(path) as f:
-        return json.load(f)
+        return np.array(json.load(f), dtype=np.float32)
+
+
+def json_weights(path):
+    """A JSON file {"name": nested list, ...}, as {name: array}."""
+    with open(path) as f:
+        return {k: np.array(v, dtype=np.float32) for k, v in json.load(f).items()}
+
+
+def run_model(netc, model, weights_json, input_json):
+    """Runs `netc run` on JSON-given weights and input; prints the output.
+
+    Returns netc's exit status (its messages go to stderr)."""
+    weights = os.path.splitext(weights_json)[0] + ".safetensors"
+    x = os.path.splitext(input_json)[0] + ".npy"
+    y = os.path.splitext(input_json)[0] + ".out.npy"
+    write_safetensors(weights, json_weights(weights_json))
+    write_npy(x, json_array(input_json))
+    status = subprocess.call([netc, "run", model, "--weights", weights,
+                              "--input", x, "-o", y])
+    if status == 0:
+        print(format_array(read_npy(y)))
+    return status
 
 
 def main(argv):
@@ -94,14 +122,18 @@ def main(argv):
     st.add_argument("out")
     show = sub.add_parser("print", help="print a .npy file's values")
     show.add_argument("npy")
+    run = sub.add_parser("run", help="netc run on JSON weights and input")
+    for arg in ("netc", "model", "weights", "input"):
+        run.add_argument(arg)
     args = parser.parse_args(argv)
     if args.cmd == "npy":
-        write_npy(args.out, np.array(_load_json(args.values)))
+        write_npy(args.out, json_array(args.values))
     elif args.cmd == "safetensors":
-        write_safetensors(args.out, {k: np.array(v) for k, v in
-                                     _load_json(args.weights).items()})
-    else:
+        write_safetensors(args.out, json_weights(args.weights))
+    elif args.cmd == "print":
         print(format_array(read_npy(args.npy)))
+    else:
+        return run_model(args.netc, args.model, args.weights, args.input)
     return 0
 
 
