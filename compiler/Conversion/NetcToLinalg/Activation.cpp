@@ -125,12 +125,12 @@ struct SoftmaxLowering : public OpConversionPattern<OpTy> {
     auto type = cast<RankedTensorType>(input.getType());
     int64_t dim = op.getDim();
 
-    Value max = reduceAlong(
-        rewriter, loc, input, {}, dim,
-        createF32Infinity(rewriter, loc, /*negative=*/true),
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::MaximumFOp::create(b, l, args[0], args[1]);
-        });
+    Value max =
+        reduceAlong(rewriter, loc, input, {}, dim,
+                    createF32Infinity(rewriter, loc, /*negative=*/true),
+                    [](OpBuilder &b, Location l, ValueRange args) -> Value {
+                      return arith::MaximumFOp::create(b, l, args[0], args[1]);
+                    });
     Value sum = reduceAlong(
         rewriter, loc, input, max, dim, createF32Constant(rewriter, loc, 0.0),
         [](OpBuilder &b, Location l, ValueRange args) -> Value {

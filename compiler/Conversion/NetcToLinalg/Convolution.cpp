@@ -2,8 +2,8 @@
 //
 // netc.conv becomes: the input padded as its padding_mode says (copied into
 // a filled tensor for zeros/constant, a gather linalg.generic for reflect/
-// replicate/circular), an init holding the broadcast bias (or zeros), then the named
-// linalg convolution for the case (plain, depthwise, 2-d grouped) or one
+// replicate/circular), an init holding the broadcast bias (or zeros), then the
+// named linalg convolution for the case (plain, depthwise, 2-d grouped) or one
 // linalg.generic that handles any rank and any groups.
 //
 //===----------------------------------------------------------------------===//
@@ -34,8 +34,8 @@ static Value sourceIndex(OpBuilder &b, Location loc, PaddingMode mode, Value i,
   Value last = createIndexConstant(b, loc, size - 1);
   switch (mode) {
   case PaddingMode::replicate:
-    return arith::MaxSIOp::create(b, loc,
-                                  arith::MinSIOp::create(b, loc, i, last), zero);
+    return arith::MaxSIOp::create(
+        b, loc, arith::MinSIOp::create(b, loc, i, last), zero);
   case PaddingMode::reflect: {
     // Mirror without repeating the edge: last - |last - |i||.
     auto abs = [&](Value x) {
@@ -96,8 +96,7 @@ static Value padConvInput(OpBuilder &b, Location loc, ConvOp op, Value input) {
   case PaddingMode::reflect:
   case PaddingMode::replicate:
   case PaddingMode::circular:
-    if (llvm::all_of(low, [](int64_t p) { return p == 0; }) &&
-        llvm::all_of(high, [](int64_t p) { return p == 0; }))
+    if (isZeroPadding(low, high))
       return input;
     return gatherPad(b, loc, input, op.getPaddingMode(), low, high);
   }
@@ -151,8 +150,8 @@ static Value mergeDims(OpBuilder &b, Location loc, Value value, int64_t dim) {
 /// Creates the named convolution `NamedOp` with the op's strides and
 /// dilations.
 template <typename NamedOp>
-static Value createNamedConv(OpBuilder &b, Location loc, ConvOp op,
-                             Value input, Value weight, Value init) {
+static Value createNamedConv(OpBuilder &b, Location loc, ConvOp op, Value input,
+                             Value weight, Value init) {
   return NamedOp::create(b, loc, init.getType(), ValueRange{input, weight},
                          init, b.getI64TensorAttr(op.getStride()),
                          b.getI64TensorAttr(op.getDilation()))
@@ -174,8 +173,8 @@ static Value buildGenericConv(OpBuilder &b, Location loc, ConvOp op,
   auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
   AffineExpr n = dim(0), f = dim(1), c = dim(2 + spatial);
 
-  SmallVector<AffineExpr> inExprs{
-      n, f.floorDiv(groupFilters) * groupChannels + c};
+  SmallVector<AffineExpr> inExprs{n,
+                                  f.floorDiv(groupFilters) * groupChannels + c};
   SmallVector<AffineExpr> weightExprs{f, c}, outExprs{n, f};
   for (int64_t d = 0; d < spatial; ++d) {
     AffineExpr o = dim(2 + d), k = dim(3 + spatial + d);
@@ -193,9 +192,9 @@ static Value buildGenericConv(OpBuilder &b, Location loc, ConvOp op,
       b, loc, init.getType(), ValueRange{input, weight}, init, maps, iterators,
       [](OpBuilder &nb, Location nl, ValueRange args) {
         Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
-        linalg::YieldOp::create(nb, nl,
-                                ValueRange{arith::AddFOp::create(
-                                    nb, nl, args[2], product)});
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::AddFOp::create(nb, nl, args[2], product)});
       });
   return generic.getResult(0);
 }

@@ -35,8 +35,8 @@ Value mlir::netc::createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
   SmallVector<Value> dynamicSizes;
   if (type.isDynamicDim(0))
     dynamicSizes.push_back(tensor::DimOp::create(b, loc, batchSource, 0));
-  return tensor::EmptyOp::create(b, loc, type.getShape(),
-                                 type.getElementType(), dynamicSizes);
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamicSizes);
 }
 
 Value mlir::netc::createFilled(OpBuilder &b, Location loc,
@@ -66,8 +66,8 @@ AffineMap mlir::netc::getChannelMap(unsigned rank, MLIRContext *context) {
 }
 
 Value mlir::netc::buildParallelGeneric(OpBuilder &b, Location loc,
-                                       RankedTensorType type,
-                                       Value batchSource, ValueRange inputs,
+                                       RankedTensorType type, Value batchSource,
+                                       ValueRange inputs,
                                        ArrayRef<AffineMap> inputMaps,
                                        BodyBuilder body) {
   SmallVector<AffineMap> maps(inputMaps);
@@ -89,8 +89,12 @@ Value mlir::netc::buildElementwise(OpBuilder &b, Location loc,
   auto type = cast<RankedTensorType>(inputs.front().getType());
   SmallVector<AffineMap> maps(inputs.size(),
                               b.getMultiDimIdentityMap(type.getRank()));
-  return buildParallelGeneric(b, loc, type, inputs.front(), inputs, maps,
-                              body);
+  return buildParallelGeneric(b, loc, type, inputs.front(), inputs, maps, body);
+}
+
+bool mlir::netc::isZeroPadding(ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
+  auto isZero = [](int64_t p) { return p == 0; };
+  return llvm::all_of(low, isZero) && llvm::all_of(high, isZero);
 }
 
 Value mlir::netc::insertIntoSlice(OpBuilder &b, Location loc, Value source,
@@ -100,15 +104,14 @@ Value mlir::netc::insertIntoSlice(OpBuilder &b, Location loc, Value source,
       strides(type.getRank(), b.getIndexAttr(1));
   for (auto [d, offset] : llvm::enumerate(offsets)) {
     offsetValues.push_back(b.getIndexAttr(offset));
-    sizes.push_back(type.isDynamicDim(d)
-                        ? OpFoldResult(tensor::DimOp::create(b, loc, source, d)
-                                           .getResult())
-                        : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    sizes.push_back(
+        type.isDynamicDim(d)
+            ? OpFoldResult(tensor::DimOp::create(b, loc, source, d).getResult())
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
   }
   Value slice = tensor::ExtractSliceOp::create(b, loc, type, dest, offsetValues,
                                                sizes, strides);
-  Value copied =
-      linalg::CopyOp::create(b, loc, source, slice).getResult(0);
+  Value copied = linalg::CopyOp::create(b, loc, source, slice).getResult(0);
   return tensor::InsertSliceOp::create(b, loc, copied, dest, offsetValues,
                                        sizes, strides);
 }
@@ -116,8 +119,7 @@ Value mlir::netc::insertIntoSlice(OpBuilder &b, Location loc, Value source,
 Value mlir::netc::padSpatial(OpBuilder &b, Location loc, Value input,
                              ArrayRef<int64_t> low, ArrayRef<int64_t> high,
                              Value value) {
-  if (llvm::all_of(low, [](int64_t p) { return p == 0; }) &&
-      llvm::all_of(high, [](int64_t p) { return p == 0; }))
+  if (isZeroPadding(low, high))
     return input;
   auto type = cast<RankedTensorType>(input.getType());
   SmallVector<int64_t> shape(type.getShape()), offsets{0, 0};
@@ -151,11 +153,10 @@ Value mlir::netc::buildWindowReduction(
   SmallVector<utils::IteratorType> iterators(outRank,
                                              utils::IteratorType::parallel);
   iterators.append(window.size(), utils::IteratorType::reduction);
-  Value windowOperand =
-      tensor::EmptyOp::create(b, loc, window, b.getF32Type());
+  Value windowOperand = tensor::EmptyOp::create(b, loc, window, b.getF32Type());
   auto generic = linalg::GenericOp::create(
-      b, loc, initType, ValueRange{input, windowOperand}, init, maps,
-      iterators, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+      b, loc, initType, ValueRange{input, windowOperand}, init, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         linalg::YieldOp::create(nested, nestedLoc,
                                 combine(nested, nestedLoc, args[0], args[2]));
       });
@@ -191,9 +192,8 @@ Value mlir::netc::divideByWindowCounts(OpBuilder &b, Location loc, Value sums,
     maps.push_back(AffineMap::get(rank, 0, getAffineDimExpr(d + 2, context)));
   }
 
-  bool trivial = llvm::all_of(uniform, [](std::optional<int64_t> c) {
-    return c && *c == 1;
-  });
+  bool trivial = llvm::all_of(
+      uniform, [](std::optional<int64_t> c) { return c && *c == 1; });
   if (trivial)
     return sums;
 
@@ -205,8 +205,8 @@ Value mlir::netc::divideByWindowCounts(OpBuilder &b, Location loc, Value sums,
           for (auto [count, arg] : llvm::zip(uniform, tableArg)) {
             if (count == 1)
               continue;
-            Value divisor = count ? createF32Constant(nb, nl, *count)
-                                  : args[arg];
+            Value divisor =
+                count ? createF32Constant(nb, nl, *count) : args[arg];
             result = arith::DivFOp::create(nb, nl, result, divisor);
           }
           return result;
@@ -221,9 +221,9 @@ Value mlir::netc::divideByWindowCounts(OpBuilder &b, Location loc, Value sums,
           divisor = createF32Constant(nb, nl, constantPart);
         for (auto [count, arg] : llvm::zip(uniform, tableArg))
           if (!count)
-            divisor = divisor ? arith::MulFOp::create(nb, nl, divisor,
-                                                      args[arg])
-                              : args[arg];
+            divisor = divisor
+                          ? arith::MulFOp::create(nb, nl, divisor, args[arg])
+                          : args[arg];
         return arith::DivFOp::create(nb, nl, result, divisor);
       });
 }

@@ -57,6 +57,9 @@ Value buildParallelGeneric(OpBuilder &b, Location loc, RankedTensorType type,
 Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
                        BodyBuilder body);
 
+/// Whether `low` and `high` add no element at all.
+bool isZeroPadding(ArrayRef<int64_t> low, ArrayRef<int64_t> high);
+
 /// Copies `source` into `dest` at `offsets` (one per dimension; the batch
 /// extent is `source`'s): linalg.copy into a tensor.extract_slice of `dest`,
 /// inserted back. Unlike a plain tensor.insert_slice (or tensor.pad,
@@ -69,8 +72,8 @@ Value insertIntoSlice(OpBuilder &b, Location loc, Value source, Value dest,
 /// Pads the spatial dimensions (2 and up) of an (N, C, *spatial) `input` by
 /// `low`/`high` elements with `value`: the input copied into a filled tensor
 /// (see insertIntoSlice). Returns `input` when nothing is added.
-Value padSpatial(OpBuilder &b, Location loc, Value input,
-                 ArrayRef<int64_t> low, ArrayRef<int64_t> high, Value value);
+Value padSpatial(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
+                 ArrayRef<int64_t> high, Value value);
 
 /// Reduces `input` (N, C, *spatial) over a `window` into `init`
 /// (N, C, *out) with one linalg.generic for any number of spatial
@@ -78,12 +81,10 @@ Value padSpatial(OpBuilder &b, Location loc, Value input,
 /// reads the input from it, and a window operand of shape `window` bounds
 /// the k loops. `combine(b, loc, element, accumulator)` gives the new
 /// accumulator and may read the loop indices with linalg.index.
-Value buildWindowReduction(OpBuilder &b, Location loc, Value input,
-                           AffineMap inputMap, ArrayRef<int64_t> window,
-                           Value init,
-                           function_ref<Value(OpBuilder &, Location, Value,
-                                              Value)>
-                               combine);
+Value buildWindowReduction(
+    OpBuilder &b, Location loc, Value input, AffineMap inputMap,
+    ArrayRef<int64_t> window, Value init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
 
 /// Divides each output element of `sums` (N, C, *out) by the number of
 /// elements its window averaged: `counts[d][o]` along spatial dimension `d`

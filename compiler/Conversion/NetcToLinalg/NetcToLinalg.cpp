@@ -44,7 +44,7 @@ struct ConvertNetcToLinalg
     // A netc op left unconverted is reported (with the patterns'
     // match-failure reasons under -debug) and fails the pass.
     if (failed(applyPartialConversion(getOperation(), target,
-                                   std::move(patterns))))
+                                      std::move(patterns))))
       signalPassFailure();
   }
 };

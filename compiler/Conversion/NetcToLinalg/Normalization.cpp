@@ -41,8 +41,8 @@ struct BatchNormOpLowering : public OpConversionPattern<BatchNormOp> {
       stats.push_back(weight);
     if (bias)
       stats.push_back(bias);
-    auto channelType = RankedTensorType::get({type.getDimSize(1)},
-                                             type.getElementType());
+    auto channelType =
+        RankedTensorType::get({type.getDimSize(1)}, type.getElementType());
     Value empty = tensor::EmptyOp::create(rewriter, loc, channelType.getShape(),
                                           channelType.getElementType());
     SmallVector<AffineMap> maps(stats.size() + 2,
@@ -63,9 +63,9 @@ struct BatchNormOpLowering : public OpConversionPattern<BatchNormOp> {
               weight ? arith::MulFOp::create(b, l, invStd, args[2]) : invStd;
           Value meanScale = arith::MulFOp::create(b, l, mean, scale);
           Value shift =
-              bias ? arith::SubFOp::create(b, l, args[weight ? 3 : 2],
-                                           meanScale)
-                   : arith::NegFOp::create(b, l, meanScale).getResult();
+              bias
+                  ? arith::SubFOp::create(b, l, args[weight ? 3 : 2], meanScale)
+                  : arith::NegFOp::create(b, l, meanScale).getResult();
           linalg::YieldOp::create(b, l, ValueRange{scale, shift});
         });
 

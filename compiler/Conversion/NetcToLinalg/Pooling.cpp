@@ -43,10 +43,10 @@ static int64_t avgPoolCount(int64_t o, int64_t in, int64_t kernel,
 /// Creates the named NCHW/NCW pooling `NamedOp` with the op's strides and
 /// dilations.
 template <typename NamedOp>
-static Value createNamedPool(OpBuilder &b, Location loc, PoolOp op,
-                             Value input, Value init) {
-  Value window = tensor::EmptyOp::create(b, loc, op.getKernelSize(),
-                                         b.getF32Type());
+static Value createNamedPool(OpBuilder &b, Location loc, PoolOp op, Value input,
+                             Value init) {
+  Value window =
+      tensor::EmptyOp::create(b, loc, op.getKernelSize(), b.getF32Type());
   return NamedOp::create(b, loc, init.getType(), ValueRange{input, window},
                          init, b.getI64TensorAttr(op.getStride()),
                          b.getI64TensorAttr(op.getDilation()))
@@ -95,10 +95,10 @@ struct PoolOpLowering : public OpConversionPattern<PoolOp> {
       high.push_back(padding[d] +
                      std::max<int64_t>(0, reach - (in + 2 * padding[d])));
     }
-    Value identity = kind == PoolKind::avg
-                         ? createF32Constant(rewriter, loc, 0.0)
-                         : createF32Infinity(rewriter, loc,
-                                             kind == PoolKind::max);
+    Value identity =
+        kind == PoolKind::avg
+            ? createF32Constant(rewriter, loc, 0.0)
+            : createF32Infinity(rewriter, loc, kind == PoolKind::max);
     Value padded = padSpatial(rewriter, loc, input, padding, high, identity);
     Value init = createFilled(rewriter, loc, resultType, input, identity);
 
@@ -205,15 +205,14 @@ struct AdaptiveAvgPoolOpLowering
     SmallVector<AffineExpr> exprs{getAffineDimExpr(0, context),
                                   getAffineDimExpr(1, context)};
     for (int64_t d = 0; d < spatial; ++d)
-      exprs.push_back((getAffineDimExpr(2 + d, context) *
-                       inputType.getDimSize(d + 2))
-                          .floorDiv(resultType.getDimSize(d + 2)) +
-                      getAffineDimExpr(2 + spatial + d, context));
+      exprs.push_back(
+          (getAffineDimExpr(2 + d, context) * inputType.getDimSize(d + 2))
+              .floorDiv(resultType.getDimSize(d + 2)) +
+          getAffineDimExpr(2 + spatial + d, context));
 
     Value sums = buildWindowReduction(
-        rewriter, loc, padded, AffineMap::get(loops, 0, exprs, context),
-        window, init,
-        [&](OpBuilder &b, Location l, Value element, Value accumulator) {
+        rewriter, loc, padded, AffineMap::get(loops, 0, exprs, context), window,
+        init, [&](OpBuilder &b, Location l, Value element, Value accumulator) {
           // Keep k < end(o) - start(o) in every unevenly split dimension.
           Value inBin;
           for (int64_t d = 0; d < spatial; ++d) {
@@ -240,8 +239,8 @@ struct AdaptiveAvgPoolOpLowering
             inBin = inBin ? arith::AndIOp::create(b, l, inBin, valid) : valid;
           }
           if (inBin)
-            element = arith::SelectOp::create(
-                b, l, inBin, element, createF32Constant(b, l, 0.0));
+            element = arith::SelectOp::create(b, l, inBin, element,
+                                              createF32Constant(b, l, 0.0));
           return arith::AddFOp::create(b, l, accumulator, element);
         });
     rewriter.replaceOp(op, divideByWindowCounts(rewriter, loc, sums, binSizes,

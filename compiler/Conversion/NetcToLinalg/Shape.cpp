@@ -87,9 +87,9 @@ struct ReshapeOpLowering : public OpConversionPattern<ReshapeOp> {
       value = tensor::CollapseShapeOp::create(
           rewriter, loc, value, batchAndSample(inputType.getRank()));
     if (resultType.getRank() > 2)
-      value = tensor::ExpandShapeOp::create(
-          rewriter, loc, resultType, value,
-          batchAndSample(resultType.getRank()));
+      value =
+          tensor::ExpandShapeOp::create(rewriter, loc, resultType, value,
+                                        batchAndSample(resultType.getRank()));
     rewriter.replaceOp(op, value);
     return success();
   }
@@ -113,7 +113,8 @@ struct ConcatOpLowering : public OpConversionPattern<ConcatOp> {
     // which bufferizes in place, unlike tensor.concat.
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    Value result = createEmpty(rewriter, loc, type, adaptor.getInputs().front());
+    Value result =
+        createEmpty(rewriter, loc, type, adaptor.getInputs().front());
     SmallVector<int64_t> offsets(type.getRank(), 0);
     for (Value input : adaptor.getInputs()) {
       result = insertIntoSlice(rewriter, loc, input, result, offsets);
