@@ -114,15 +114,19 @@ def make_conv(name, attrs, in_shape):
         isinstance(padding, str) or symmetric)
     if not torch_pads and mode not in TORCH_PADDING_MODES | {"constant"}:
         raise ModelError("layer '%s': unknown padding_mode %r" % (name, mode))
+    if torch_pads:  # "same"/"valid" or symmetric: torch's own argument
+        conv_padding = (padding if isinstance(padding, str) else
+                        tuple(b for b, _ in pairs))
+        conv_mode = mode
+    else:
+        conv_padding, conv_mode = 0, "zeros"
     conv_class = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[n]
     conv = conv_class(
         in_shape[0], attrs["out_channels"], kernel,
         stride=per_dim(attrs.get("stride", 1), n, "stride"),
-        padding=(padding if isinstance(padding, str) else
-                 tuple(b for b, _ in pairs)) if torch_pads else 0,
-        dilation=dilation, groups=attrs.get("groups", 1),
-        bias=attrs.get("bias", True),
-        padding_mode=mode if torch_pads else "zeros")
+        padding=conv_padding, dilation=dilation,
+        groups=attrs.get("groups", 1), bias=attrs.get("bias", True),
+        padding_mode=conv_mode)
     if torch_pads:
         return conv, lambda m, xs: m(xs[0])
     pad_mode = "constant" if mode in ("zeros", "constant") else mode
