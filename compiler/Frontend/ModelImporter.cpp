@@ -166,11 +166,11 @@ static bool isCIdentifier(StringRef name) {
 }
 
 /// Makes a negative dim (softmax, concat) count from the end of a rank-`rank`
-/// input, as torch does; one out of range even so stays as written, for the
-/// shape rule's message.
+/// input, as torch does. One that would still be out of range (the batch
+/// dimension or beyond) stays as written, for the shape rule's message.
 static int64_t normalizeDim(int64_t dim, size_t rank) {
   int64_t r = static_cast<int64_t>(rank);
-  return dim < 0 && dim + r >= 0 ? dim + r : dim;
+  return dim < 0 && dim + r >= 1 ? dim + r : dim;
 }
 
 /// The product of `dims`, or nullopt on overflow.
@@ -943,9 +943,11 @@ Tensor ModelImporter::importLayers(const JsonValue &layers,
   SmallVector<Tensor> results(layers.elements.size());
   for (auto [i, node] : llvm::enumerate(layers.elements)) {
     if (++layerCount > kMaxLayers) {
-      error(node.loc, llvm::formatv("the model expands to more than {0} "
-                                    "layers",
-                                    kMaxLayers));
+      // Report where the expansion crossed the limit, once.
+      if (layerCount == kMaxLayers + 1)
+        error(node.loc, llvm::formatv("the model expands to more than {0} "
+                                      "layers",
+                                      kMaxLayers));
       return {};
     }
     if (!node.isObject()) {
@@ -1031,8 +1033,10 @@ void ModelImporter::checkInputCount(Layer &layer, size_t min, size_t max) {
   std::string expected =
       min == max ? llvm::formatv("{0} input{1}", min, min == 1 ? "" : "s").str()
                  : llvm::formatv("at least {0} inputs", min).str();
+  std::string op = lookupOp(layer.op) ? layer.op.str()
+                                      : ("module '" + layer.op + "'").str();
   error(layer, fieldLoc(layer, "input"),
-        llvm::formatv("{0} takes {1}, got {2}", layer.op, expected, count));
+        llvm::formatv("{0} takes {1}, got {2}", op, expected, count));
   layer.inputsValid = false;
 }
 

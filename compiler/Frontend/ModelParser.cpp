@@ -181,11 +181,15 @@ public:
     // position, and "last read" holds everything since the previous token,
     // which misleads more than it helps: keep the rest.
     llvm::StringRef message = ex.what();
-    size_t column = message.find("column ");
-    size_t detail = message.find(": ", column == llvm::StringRef::npos ? 0
-                                                                        : column);
-    if (detail != llvm::StringRef::npos)
-      message = message.drop_front(detail + 2);
+    if (message.starts_with("["))
+      message = message.drop_until([](char c) { return c == ' '; }).ltrim();
+    if (message.consume_front("parse error")) {
+      size_t column = message.find("column ");
+      if (column != llvm::StringRef::npos)
+        message = message.drop_front(column).drop_until(
+            [](char c) { return c == ':'; });
+      message = message.drop_front().ltrim();
+    }
     std::string text = message.str();
     size_t lastRead = message.find("; last read: '");
     if (lastRead != llvm::StringRef::npos) {
