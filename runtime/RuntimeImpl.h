@@ -1,8 +1,9 @@
 //===- RuntimeImpl.h - Private helpers of the netc runtime ------*- C++ -*-===//
 //
 // What the runtime's source files share and the C API does not show: the
-// per-thread error message, file reading and atomic writing, dtype
-// conversion and checks of a netc_model_info.
+// per-thread error message, file reading and atomic
+// writing, dtype conversion, checks of a netc_model_info and the random
+// number generator.
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,6 +94,35 @@ std::string formatShape(const int64_t *shape, int32_t rank);
 /// consistent ranks, shapes and sizes, so that loading and saving cannot
 /// touch memory outside it. `path` names the file in the message.
 netc_status checkModel(const netc_model_info *model, const char *path);
+
+//===----------------------------------------------------------------------===//
+// Random numbers
+//===----------------------------------------------------------------------===//
+
+/// PCG32 (pcg32_random_r and pcg32_srandom_r of the PCG reference C code):
+/// 64-bit LCG state, XSH-RR 32-bit output, one of 2^63 streams. netc.h
+/// documents it, since the bits it yields are part of the API.
+class Pcg32 {
+public:
+  Pcg32(uint64_t seed, uint64_t stream) : increment((stream << 1) | 1) {
+    next();
+    state += seed;
+    next();
+  }
+
+  /// The next 32 random bits.
+  uint32_t next() {
+    uint64_t old = state;
+    state = old * 6364136223846793005ULL + increment;
+    uint32_t xorShifted = static_cast<uint32_t>(((old >> 18) ^ old) >> 27);
+    uint32_t rotation = static_cast<uint32_t>(old >> 59);
+    return (xorShifted >> rotation) | (xorShifted << ((32 - rotation) & 31));
+  }
+
+private:
+  uint64_t state = 0;
+  uint64_t increment;
+};
 
 } // namespace netc
 

@@ -2,7 +2,8 @@
  *
  * The small runtime a netc-compiled model links against. Compute lives in
  * the object `netc compile` emits; this library only moves data: parameter
- * storage, safetensors weights by PyTorch state_dict name, .npy arrays.
+ * storage, safetensors weights by PyTorch state_dict name, .npy arrays,
+ * seeded PyTorch-style initialisation.
  *
  * A generated model header (`netc compile --emit=header`) includes this file
  * and describes its model with a netc_model_info. Typical use:
@@ -128,6 +129,45 @@ NETC_API netc_status netc_array_load_npy(const char *path, netc_array *out);
 NETC_API netc_status netc_array_save_npy(const char *path, const float *data,
                                          int32_t rank, const int64_t *shape);
 NETC_API void netc_array_free(netc_array *array);
+
+/* ====== Random numbers and initialisation ======
+ *
+ * Every random draw in the runtime comes from PCG32 (O'Neill's pcg32, XSH-RR
+ * output, 64-bit state), seeded exactly as the reference pcg32_srandom_r:
+ *
+ *   state = 0; inc = (stream << 1) | 1; next(); state += seed; next();
+ *   next(): old = state; state = old * 6364136223846793005 + inc;
+ *           x = (uint32_t)(((old >> 18) ^ old) >> 27); r = old >> 59;
+ *           return (x >> r) | (x << ((32 - r) & 31));
+ *
+ * Only integer arithmetic and one float32 multiply per value are involved,
+ * so the same seed gives the same bits on every platform and build. */
+
+/* Initialises every parameter of `model` in `params` (a buffer of
+ * model->param_floats floats, e.g. from netc_params_create) as its `init`
+ * says; floats between parameters are not touched.
+ *
+ *   NETC_INIT_ZEROS    0.0f
+ *   NETC_INIT_ONES     1.0f
+ *   NETC_INIT_UNIFORM  U[-b, b) with b = init_bound: PyTorch's default for
+ *                      conv/linear weights (kaiming_uniform with a = sqrt(5),
+ *                      b = 1/sqrt(fan_in)) and biases (the same b).
+ *
+ * Parameter i (its index in model->params) draws from its own PCG32 stream
+ * (seed, stream = i), so its values depend only on `seed`, `i`, its numel
+ * and bound, not on the other parameters. Element k takes the k-th draw r:
+ *
+ *   value = b * ((float)((int32_t)(r >> 8) - (1 << 23)) * 0x1p-23f)
+ *
+ * i.e. 24 random bits as a multiple of 2^-23 in [-1, 1) (exact in float32),
+ * then one correctly rounded float32 multiply, so |value| <= b. The values
+ * differ from PyTorch's (a different generator), not their distribution.
+ *
+ * Checks the whole model first (parameters inside the buffer, known `init`,
+ * finite init_bound >= 0); on failure nothing is written and the error is
+ * NETC_ERROR_INVALID_ARGUMENT. */
+NETC_API netc_status netc_params_init(const netc_model_info *model,
+                                      uint64_t seed, float *params);
 
 #ifdef __cplusplus
 }
