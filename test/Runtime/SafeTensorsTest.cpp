@@ -27,8 +27,8 @@ using testing::HasSubstr;
 namespace {
 /// conv1 of a small net (shape [2, 1, 1, 3]) and its bias: 8 floats.
 const netc_param_info kTinyParams[] = {
-    {"conv1.weight", 0, 6, 4, {2, 1, 1, 3}},
-    {"conv1.bias", 6, 2, 1, {2}},
+    {"conv1.weight", 0, 6, 4, {2, 1, 1, 3}, NETC_INIT_ZEROS, 0, 0},
+    {"conv1.bias", 6, 2, 1, {2}, NETC_INIT_ZEROS, 0, 0},
 };
 const netc_model_info kTiny = {"tiny", 8, 2, kTinyParams, 3, {1, 1, 3},
                                1,      {2}};
@@ -144,7 +144,8 @@ TEST(SafeTensors, IgnoresExtraTensorsOfAnyDtype) {
 }
 
 TEST(SafeTensors, RejectsTensorWithWrongShape) {
-  const netc_param_info params[] = {{"conv1.weight", 0, 250, 4, {10, 1, 5, 5}}};
+  const netc_param_info params[] = {
+      {"conv1.weight", 0, 250, 4, {10, 1, 5, 5}, NETC_INIT_ZEROS, 0, 0}};
   const netc_model_info model = {"net", 250, 1, params, 3, {1, 28, 28}, 1,
                                  {10}};
   std::string path = tempPath("w.safetensors");
@@ -344,7 +345,7 @@ TEST(SafeTensors, RejectsNullArguments) {
 }
 
 TEST(SafeTensors, RejectsModelWhoseParameterLiesOutsideTheBuffer) {
-  const netc_param_info params[] = {{"w", 4, 6, 1, {6}}};
+  const netc_param_info params[] = {{"w", 4, 6, 1, {6}, NETC_INIT_ZEROS, 0, 0}};
   const netc_model_info model = {"bad", 8, 1, params, 1, {6}, 1, {1}};
   Params buffer(model);
   EXPECT_EQ(netc_params_save_safetensors(&model, "x.safetensors", buffer.get()),
@@ -355,7 +356,8 @@ TEST(SafeTensors, RejectsModelWhoseParameterLiesOutsideTheBuffer) {
 }
 
 TEST(SafeTensors, RejectsModelWhoseNumelDisagreesWithItsShape) {
-  const netc_param_info params[] = {{"w", 0, 5, 2, {2, 3}}};
+  const netc_param_info params[] = {
+      {"w", 0, 5, 2, {2, 3}, NETC_INIT_ZEROS, 0, 0}};
   const netc_model_info model = {"bad", 8, 1, params, 1, {6}, 1, {1}};
   Params buffer(model);
   EXPECT_EQ(netc_params_load_safetensors(&model, "x", buffer.get()),
@@ -446,7 +448,8 @@ TEST(SafeTensors, SaveToAMissingDirectoryFailsWithoutATrace) {
 }
 
 TEST(SafeTensors, SaveRejectsDuplicateParameterNames) {
-  const netc_param_info params[] = {{"w", 0, 1, 1, {1}}, {"w", 1, 1, 1, {1}}};
+  const netc_param_info params[] = {{"w", 0, 1, 1, {1}, NETC_INIT_ZEROS, 0, 0},
+                                    {"w", 1, 1, 1, {1}, NETC_INIT_ZEROS, 0, 0}};
   const netc_model_info model = {"dup", 2, 2, params, 1, {1}, 1, {1}};
   Params buffer(model);
   EXPECT_EQ(netc_params_save_safetensors(&model, tempPath("w").c_str(),
