@@ -1,7 +1,7 @@
 //===- RuntimeImpl.h - Private helpers of the netc runtime ------*- C++ -*-===//
 //
 // What the runtime's source files share and the C API does not show: the
-// per-thread error message, file reading and atomic
+// per-thread error message, file reading (gzip included) and atomic
 // writing, dtype conversion, checks of a netc_model_info and the random
 // number generator.
 //
@@ -52,6 +52,12 @@ struct FileBytes {
 /// Reads the regular file at `path` into `out`. On failure sets the error
 /// (naming `path`) and returns NETC_ERROR_IO or NETC_ERROR_OUT_OF_MEMORY.
 netc_status readFile(const char *path, FileBytes &out);
+
+/// Reads the file at `path` like readFile and, if it starts with the gzip
+/// magic bytes 1f 8b, inflates it (concatenated members too) into `out`.
+/// A corrupt stream (bad CRC or length, invalid data), a truncated one and
+/// trailing bytes that are not another gzip member are NETC_ERROR_FORMAT.
+netc_status readFileInflated(const char *path, FileBytes &out);
 
 /// A run of bytes to write.
 struct Chunk {

@@ -3,7 +3,7 @@
  * The small runtime a netc-compiled model links against. Compute lives in
  * the object `netc compile` emits; this library only moves data: parameter
  * storage, safetensors weights by PyTorch state_dict name, .npy arrays,
- * seeded PyTorch-style initialisation.
+ * seeded PyTorch-style initialisation and IDX (MNIST) datasets.
  *
  * A generated model header (`netc compile --emit=header`) includes this file
  * and describes its model with a netc_model_info. Typical use:
@@ -168,6 +168,83 @@ NETC_API void netc_array_free(netc_array *array);
  * NETC_ERROR_INVALID_ARGUMENT. */
 NETC_API netc_status netc_params_init(const netc_model_info *model,
                                       uint64_t seed, float *params);
+
+/* Shuffles the `n` values at `indices` in place (fill them with 0..n-1 for a
+ * random permutation, or with a subset such as a training split): Fisher-
+ * Yates from the last element down, with PCG32 (seed, stream 2^63 - 1, which
+ * no parameter index reaches). For i = n-1 down to 1, j uniform in [0, i]
+ * comes from pcg32_boundedrand_r with bound i + 1: thresh = (2^32 - bound)
+ * mod bound, draw r until r >= thresh, j = r mod bound. (Bounds of 2^32
+ * and above do the same modulo 2^64 with 64-bit draws, (first r << 32) |
+ * second r.) Then indices[i] and indices[j] swap. Reproducible bit for
+ * bit; use seed + epoch for a new order each epoch.
+ * NETC_ERROR_INVALID_ARGUMENT if n < 0 or indices is NULL with n > 0. */
+NETC_API netc_status netc_shuffle_indices(int64_t *indices, int64_t n,
+                                          uint64_t seed);
+
+/* ====== Datasets (IDX: MNIST, Fashion-MNIST) ======
+ *
+ * An IDX file is a big-endian header, then raw bytes: magic 0x00000803
+ * (2051; unsigned bytes, 3 dims) and count, rows, cols for images, or
+ * magic 0x00000801 (2049; 1 dim) and count for labels, one byte each
+ * (0..9). Files may be gzipped (detected by their first bytes, 1f 8b) or
+ * plain. Typical training loop:
+ *
+ *   netc_dataset *train;
+ *   if (netc_dataset_load_idx("data/mnist/train-images-idx3-ubyte.gz",
+ *                             "data/mnist/train-labels-idx1-ubyte.gz",
+ *                             &train) != NETC_OK) ...netc_last_error()...
+ *   int64_t n = netc_dataset_size(train), *order = malloc(n * 8);
+ *   for (int64_t i = 0; i < n; ++i) order[i] = i;
+ *   netc_shuffle_indices(order, n, seed + epoch);
+ *   for (int64_t b = 0; b + 64 <= n; b += 64)
+ *     netc_dataset_get_batch(train, order + b, 64, 0.1307f, 0.3081f,
+ *                            images, labels);   // 64*28*28 floats, 64 ints
+ *   netc_dataset_free(train);
+ *
+ * Threading: a dataset does not change after loading; any number of threads
+ * may call the const functions on it at once. */
+
+/* A loaded data set: images and (optionally) their labels, kept as bytes. */
+typedef struct netc_dataset netc_dataset;
+
+/* Loads an IDX image file and, unless `labels_path` is NULL (images only),
+ * its IDX label file; each may be gzipped or plain. On success `*out` is a
+ * dataset the caller owns and frees with netc_dataset_free; on failure
+ * `*out` is NULL and the error names the file: bad magic, an element type
+ * other than unsigned byte, a wrong number of dimensions, a zero image
+ * size, data shorter or longer than the header says, a corrupt or truncated
+ * gzip stream, image and label counts that differ, or a label outside 0..9
+ * (with its value and index). */
+NETC_API netc_status netc_dataset_load_idx(const char *images_path,
+                                           const char *labels_path,
+                                           netc_dataset **out);
+/* Frees a dataset; NULL is ignored. */
+NETC_API void netc_dataset_free(netc_dataset *dataset);
+
+/* Number of samples (images), or -1 if `dataset` is NULL. */
+NETC_API int64_t netc_dataset_size(const netc_dataset *dataset);
+/* 1 if the dataset has labels, 0 if it was loaded images-only or is NULL. */
+NETC_API int32_t netc_dataset_has_labels(const netc_dataset *dataset);
+/* Stores the image size, pixels (28 and 28 for MNIST), in *rows, *cols. */
+NETC_API netc_status netc_dataset_image_shape(const netc_dataset *dataset,
+                                              int64_t *rows, int64_t *cols);
+
+/* Gathers the `count` samples at `indices` (each in 0..size-1) into
+ * `images` (count * rows * cols floats, caller-owned; NCHW with C = 1) as
+ *
+ *   (float)pixel / 255.0f, minus mean, divided by stddev (float32 steps)
+ *
+ * which are torchvision's ToTensor() and Normalize((mean,), (stddev,)) bit
+ * for bit (mean 0, stddev 1 give pixel / 255), and their labels into `labels`
+ * (count int32s; NULL to skip, and NULL required when the dataset has no
+ * labels). Checks every index, that stddev is finite and > 0 and mean finite
+ * before writing anything (NETC_ERROR_INVALID_ARGUMENT). */
+NETC_API netc_status netc_dataset_get_batch(const netc_dataset *dataset,
+                                            const int64_t *indices,
+                                            int64_t count, float mean,
+                                            float stddev, float *images,
+                                            int32_t *labels);
 
 #ifdef __cplusplus
 }
