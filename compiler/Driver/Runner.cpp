@@ -23,8 +23,11 @@ namespace {
 struct ModelInfo {
   explicit ModelInfo(const ModelSignature &sig) {
     for (const ParameterInfo &p : sig.params) {
-      netc_param_info param{p.name.c_str(), p.offset, p.numel,
-                            static_cast<int32_t>(p.shape.size()), {}};
+      netc_param_info param{};
+      param.name = p.name.c_str();
+      param.offset = p.offset;
+      param.numel = p.numel;
+      param.rank = p.shape.size();
       llvm::copy(p.shape, param.shape);
       params.push_back(param);
     }
@@ -82,10 +85,11 @@ static FailureOr<ForwardFn> loadEntryPoint(ModuleOp module,
   return address->toPtr<ForwardFn>();
 }
 
-static std::string formatShape(const int64_t *dims, int64_t rank) {
+/// "(3, 28, 28)": the shape of an array actually read.
+static std::string formatArrayShape(const netc_array &array) {
   std::string text = "(";
-  for (int64_t i = 0; i < rank; ++i)
-    text += (i ? ", " : "") + std::to_string(dims[i]);
+  for (int32_t i = 0; i < array.rank; ++i)
+    text += (i ? ", " : "") + std::to_string(array.shape[i]);
   return text + ")";
 }
 
@@ -112,13 +116,11 @@ LogicalResult mlir::netc::runModel(ModuleOp module, const RunOptions &options) {
                       std::equal(sig->inputShape.begin(), sig->inputShape.end(),
                                  input->shape + 1);
   if (!shapeMatches) {
-    SmallVector<int64_t> expected{0};
+    SmallVector<int64_t> expected{ShapedType::kDynamic};
     llvm::append_range(expected, sig->inputShape);
-    std::string expectedText = formatShape(expected.data(), expected.size());
-    expectedText.replace(1, 1, "N");
     return emitError(loc) << options.inputPath << ": expected an array of shape "
-                          << expectedText << ", got "
-                          << formatShape(input->shape, input->rank);
+                          << formatShape(expected) << ", got "
+                          << formatArrayShape(*input);
   }
   int64_t batch = input->shape[0];
 
