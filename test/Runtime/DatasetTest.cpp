@@ -403,18 +403,18 @@ TEST(Dataset, RejectsCorruptGzip) {
             files.images + ": corrupt gzip data: unknown compression method");
 }
 
-TEST(Dataset, RejectsATruncatedGzipStream) {
+TEST(Dataset, RejectsEveryTruncationOfAGzipStream) {
   Files files;
   std::string good = gzip(kImages);
-  for (size_t cut : {size_t(2), size_t(10), good.size() / 2, good.size() - 1}) {
-    std::string truncated = good.substr(0, cut);
-    EXPECT_EQ(loadError(truncated, kLabels),
+  // From the two magic bytes on, every cut is a gzip file that ends early.
+  for (size_t cut = 2; cut < good.size(); ++cut)
+    EXPECT_EQ(loadError(good.substr(0, cut), kLabels),
               files.images +
                   ": gzip stream is truncated (the file ends "
                   "after " +
                   std::to_string(cut) +
-                  " compressed bytes, before the end of the stream)");
-  }
+                  " compressed bytes, before the end of the stream)")
+        << "cut at " << cut;
 }
 
 TEST(Dataset, RejectsTrailingBytesAfterTheGzipStream) {

@@ -20,9 +20,10 @@ using namespace netc::test;
 using testing::HasSubstr;
 
 namespace {
-/// A 1-d parameter of `numel` floats at `offset`.
+/// A 1-d parameter of `numel` floats at `offset`; `init` is an int32_t, as
+/// in netc_param_info, so that tests can pass kinds netc_init lacks.
 netc_param_info param(const char *name, int64_t offset, int64_t numel,
-                      netc_init init, float bound = 0) {
+                      int32_t init, float bound = 0) {
   netc_param_info info{};
   info.name = name;
   info.offset = offset;
@@ -220,9 +221,8 @@ TEST(Init, RejectsNullArguments) {
 }
 
 TEST(Init, RejectsAnUnknownKindWithoutWritingAnything) {
-  std::vector<netc_param_info> params = {
-      param("w", 0, 4, NETC_INIT_ONES),
-      param("v", 4, 4, static_cast<netc_init>(7))};
+  std::vector<netc_param_info> params = {param("w", 0, 4, NETC_INIT_ONES),
+                                         param("v", 4, 4, 7)};
   netc_model_info info = model(params, 8);
   std::vector<float> buffer = poisoned(8);
   EXPECT_EQ(netc_params_init(&info, 0, buffer.data()),
