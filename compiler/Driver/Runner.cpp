@@ -55,12 +55,12 @@ struct ArrayDeleter {
 using ForwardFn = void (*)(const float *, const float *, float *, int64_t);
 
 /// Links `object` into this process and returns its `symbol`.
-static FailureOr<ForwardFn> loadEntryPoint(ModuleOp module,
+static FailureOr<ForwardFn> loadEntryPoint(Location loc,
                                            SmallVectorImpl<char> &object,
                                            StringRef symbol,
                                            std::unique_ptr<llvm::orc::LLJIT> &jit) {
   auto reportError = [&](llvm::Error error) {
-    module.emitError("cannot load the compiled model: ")
+    emitError(loc, "cannot load the compiled model: ")
         << llvm::toString(std::move(error));
     return failure();
   };
@@ -130,7 +130,7 @@ LogicalResult mlir::netc::runModel(ModuleOp module, const RunOptions &options) {
     return failure();
   std::unique_ptr<llvm::orc::LLJIT> jit;
   FailureOr<ForwardFn> forward =
-      loadEntryPoint(module, object, sig->name + "_forward", jit);
+      loadEntryPoint(loc, object, sig->name + "_forward", jit);
   if (failed(forward))
     return failure();
 

@@ -44,11 +44,12 @@ void netc::buildBufferizePipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // Temporaries of dynamic batch size are heap allocated: free each one.
   bufferization::buildBufferDeallocationPipeline(pm);
-  // Folds self-copies on subviews that would otherwise need memrefCopy from
-  // MLIR's runner library at link time.
+  // Folds what bufferization leaves behind (self-copies on subviews, casts).
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // Copies between strided views would call MLIR's runner library.
+  pm.addNestedPass<func::FuncOp>(createNetcLowerStridedCopies());
 }
 
 void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {

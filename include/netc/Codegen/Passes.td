@@ -41,4 +41,23 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
   ];
 }
 
+def NetcLowerStridedCopies : Pass<"netc-lower-strided-copies", "func::FuncOp"> {
+  let summary = "Turn memref.copy between strided views into linalg.copy";
+  let description = [{
+    Bufferization copies between subviews with `memref.copy`. LLVM lowering
+    turns a copy of contiguous memory into `llvm.memcpy`, but one between
+    strided views into a call to `memrefCopy` from MLIR's runner library,
+    which a program linking netc's object does not have. This pass rewrites
+    those copies into `linalg.copy`, which becomes plain loops; contiguous
+    copies are left for memcpy.
+
+    ```mlir
+    memref.copy %a, %b : memref<?x4x4xf32, strided<[36, 6, 1], offset: 7>> to ...
+    // becomes
+    linalg.copy ins(%a : ...) outs(%b : ...)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // NETC_CODEGEN_PASSES_TD
