@@ -8,6 +8,7 @@
 #include "netc/Codegen/HeaderEmitter.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -28,6 +29,18 @@ static std::string formatInitializer(ArrayRef<int64_t> dims) {
   text.front() = '{';
   text.back() = '}';
   return text;
+}
+
+static StringRef cInitName(ParamInit init) {
+  switch (init) {
+  case ParamInit::Zeros:
+    return "NETC_INIT_ZEROS";
+  case ParamInit::Ones:
+    return "NETC_INIT_ONES";
+  case ParamInit::Uniform:
+    return "NETC_INIT_UNIFORM";
+  }
+  llvm_unreachable("unknown ParamInit");
 }
 
 void mlir::netc::emitHeader(const ModelSignature &sig, llvm::raw_ostream &os) {
@@ -99,8 +112,12 @@ void mlir::netc::emitHeader(const ModelSignature &sig, llvm::raw_ostream &os) {
   os << "static const netc_param_info " << name << "_param_table["
      << std::max<size_t>(sig.params.size(), 1) << "] = {\n";
   for (const ParameterInfo &p : sig.params)
-    os << llvm::formatv("  {\"{0}\", {1}, {2}, {3}, {4}},\n", p.name, p.offset,
-                        p.numel, p.shape.size(), formatInitializer(p.shape));
+    // %.9g round-trips every float exactly.
+    os << llvm::formatv("  {\"{0}\", {1}, {2}, {3}, {4}, {5}, ", p.name,
+                        p.offset, p.numel, p.shape.size(),
+                        formatInitializer(p.shape), cInitName(p.init))
+       << llvm::format("%.9gf", p.initBound) << ", " << (p.isBuffer ? 1 : 0)
+       << "},\n";
   os << "};\n\n"
      << "/* What the runtime needs to know of the model. */\n"
      << "static const netc_model_info " << name << "_info = {\n"

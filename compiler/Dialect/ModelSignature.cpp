@@ -2,7 +2,10 @@
 
 #include "netc/Dialect/ModelSignature.h"
 
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::netc;
@@ -20,6 +23,35 @@ static bool isBatchTensor(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   return tensor && tensor.getElementType().isF32() && tensor.getRank() >= 2 &&
          tensor.isDynamicDim(0) && tensor.getNumDynamicDims() == 1;
+}
+
+/// PyTorch's default initialisation of `param`, read from the layer that uses
+/// it: conv and linear weights and biases are U(-1/sqrt(fan_in),
+/// 1/sqrt(fan_in)) (kaiming_uniform with a = sqrt(5)); batch norm starts at
+/// weight 1, bias 0, mean 0, variance 1.
+static void setInitialisation(BlockArgument arg, ParameterInfo &param) {
+  auto uniform = [&](int64_t fanIn) {
+    param.init = ParamInit::Uniform;
+    param.initBound = 1.0f / std::sqrt(static_cast<float>(fanIn));
+  };
+  for (Operation *user : arg.getUsers()) {
+    llvm::TypeSwitch<Operation *>(user)
+        .Case([&](ConvOp conv) {
+          auto weight = cast<RankedTensorType>(conv.getWeight().getType());
+          uniform(weight.getNumElements() / weight.getDimSize(0));
+        })
+        .Case([&](LinearOp linear) {
+          uniform(cast<RankedTensorType>(linear.getWeight().getType())
+                      .getDimSize(1));
+        })
+        .Case([&](BatchNormOp bn) {
+          param.isBuffer = arg == bn.getRunningMean() ||
+                           arg == bn.getRunningVar();
+          param.init = arg == bn.getWeight() || arg == bn.getRunningVar()
+                           ? ParamInit::Ones
+                           : ParamInit::Zeros;
+        });
+  }
 }
 
 FailureOr<ModelSignature> mlir::netc::getModelSignature(func::FuncOp model) {
@@ -51,6 +83,7 @@ FailureOr<ModelSignature> mlir::netc::getModelSignature(func::FuncOp model) {
     param.numel = tensor.getNumElements();
     param.offset = offset;
     param.argIndex = i;
+    setInitialisation(model.getArgument(i), param);
     offset = llvm::alignTo(offset + param.numel, kParamAlignmentFloats);
     sig.params.push_back(std::move(param));
   }

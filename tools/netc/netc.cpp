@@ -2,17 +2,20 @@
 //
 //   netc compile model.json [--emit=mlir|linalg|llvm|obj|header] [-o FILE]
 //   netc inspect model.json
-//   netc run model.json --weights W.safetensors --input X.npy -o Y.npy
+//   netc run model.json --input X.npy|IMAGES-idx3-ubyte.gz
+//            [--weights W.safetensors | --seed S] [--count N] [-o Y.npy]
 //
 // Argument parsing and dispatch only; the work is in compiler/Driver.
 //
 //===----------------------------------------------------------------------===//
 
 #include "netc/Driver/Driver.h"
+#include "netc/InitAll.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
@@ -49,16 +52,27 @@ static cl::opt<std::string> weightsPath(
     cl::value_desc("file"), cl::cat(netcCategory));
 
 static cl::opt<std::string> inputPath(
-    "input", cl::desc("run: .npy float array of shape (N, *input shape)"),
+    "input",
+    cl::desc("run: a .npy float array of shape (N, *input shape), or an IDX "
+             "image file (MNIST format, .gz or not) fitted to the input"),
     cl::value_desc("file"), cl::cat(netcCategory));
+
+static cl::opt<uint64_t> seed(
+    "seed", cl::desc("run: seed of PyTorch's default initialisation, used "
+                     "when no --weights are given"),
+    cl::init(0), cl::cat(netcCategory));
+
+static cl::opt<int64_t> imageCount(
+    "count", cl::desc("run: how many images of an IDX input to run"),
+    cl::init(64), cl::cat(netcCategory));
 
 static constexpr const char *kUsage =
     "netc: a compiler for convolutional networks\n\n"
     "usage: netc compile <model.json> [--emit=mlir|linalg|llvm|obj|header] "
     "[-o FILE]\n"
     "       netc inspect <model.json>\n"
-    "       netc run <model.json> --weights W.safetensors --input X.npy "
-    "-o Y.npy\n";
+    "       netc run <model.json> --input X.npy|IMAGES.idx.gz "
+    "[--weights W.safetensors | --seed S] [-o Y.npy]\n";
 
 /// The default output of `compile` for binary kinds: `<model name>.o`.
 static std::string defaultOutput(StringRef model, EmitKind emit) {
@@ -90,11 +104,17 @@ static int compileCommand(ModuleOp module) {
 }
 
 static int runCommand(ModuleOp module) {
-  if (weightsPath.empty() || inputPath.empty() || outputPath.empty()) {
-    llvm::errs() << "netc run: --weights, --input and -o are required\n";
+  if (inputPath.empty()) {
+    llvm::errs() << "netc run: --input is required\n";
     return 1;
   }
-  return failed(runModel(module, {weightsPath, inputPath, outputPath}));
+  RunOptions options;
+  options.weightsPath = weightsPath;
+  options.seed = seed;
+  options.inputPath = inputPath;
+  options.count = imageCount;
+  options.outputPath = outputPath;
+  return failed(runModel(module, options));
 }
 
 int main(int argc, char **argv) {
@@ -109,7 +129,10 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  // MLIR's own flags (--mlir-print-ir-after-all, --mlir-timing, ...).
+  // MLIR's own flags (--mlir-print-ir-after-all, --mlir-timing, ...); pass
+  // names in --mlir-print-ir-after=<pass> need the passes registered.
+  mlir::registerAllPasses();
+  netc::registerAllPasses();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();

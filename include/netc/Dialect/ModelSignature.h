@@ -23,6 +23,9 @@ namespace mlir::netc {
 /// aligned; the gaps are never read.
 inline constexpr int64_t kParamAlignmentFloats = 16;
 
+/// How PyTorch initialises a parameter of the layer kind that uses it.
+enum class ParamInit { Zeros, Ones, Uniform };
+
 /// One parameter (or buffer, such as a batch norm's running mean).
 struct ParameterInfo {
   std::string name;   ///< PyTorch state_dict name, e.g. "conv1.weight".
@@ -30,6 +33,9 @@ struct ParameterInfo {
   int64_t offset = 0; ///< Offset in the packed buffer, in floats.
   int64_t numel = 0;  ///< Number of elements.
   unsigned argIndex = 0; ///< Argument of the model function it binds to.
+  ParamInit init = ParamInit::Zeros;
+  float initBound = 0;   ///< Uniform in [-initBound, initBound].
+  bool isBuffer = false; ///< Running statistics: state, not trained.
 };
 
 struct ModelSignature {

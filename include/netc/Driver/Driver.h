@@ -44,9 +44,18 @@ void printLayerTable(ModuleOp module, llvm::raw_ostream &os);
 
 /// What `netc run` reads and writes.
 struct RunOptions {
-  std::string weightsPath; ///< safetensors, PyTorch state_dict names
-  std::string inputPath;   ///< .npy of shape (N, *input shape)
-  std::string outputPath;  ///< .npy written with shape (N, *output shape)
+  /// safetensors by PyTorch state_dict name; empty: PyTorch's default
+  /// initialisation, seeded by `seed`.
+  std::string weightsPath;
+  uint64_t seed = 0;
+  /// A .npy array of shape (N, *input shape), or an IDX image file (MNIST
+  /// format, gzipped or not) whose first `count` images are normalised with
+  /// `mean`/`stddev` and resized (nearest pixel) to the model's input.
+  std::string inputPath;
+  int64_t count = 64;
+  float mean = 0.1307f, stddev = 0.3081f;
+  /// The .npy to write the outputs to; empty: print a summary only.
+  std::string outputPath;
 };
 
 /// Compiles `module` to an object, loads it into this process and runs its
