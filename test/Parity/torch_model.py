@@ -85,12 +85,13 @@ def conv_padding_pairs(padding, kernel, dilation, n):
         # torch: total = d * (k - 1), the odd element goes after.
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return [(t // 2, t - t // 2) for t in totals]
-    if isinstance(padding, list) and padding and isinstance(padding[0], list):
-        if len(padding) != n or any(len(p) != 2 for p in padding):
-            raise ModelError("padding: expected %d [before, after] pairs, "
-                             "found %r" % (n, padding))
-        return [tuple(p) for p in padding]
-    return [(p, p) for p in per_dim(padding, n, "padding")]
+    # Per dim: an int (both sides) or a [before, after] pair; forms may mix.
+    pairs = [p if isinstance(p, list) else [p, p]
+             for p in per_dim(padding, n, "padding")]
+    if any(len(p) != 2 for p in pairs):
+        raise ModelError("padding: expected ints or [before, after] pairs, "
+                         "found %r" % (padding,))
+    return [tuple(p) for p in pairs]
 
 
 def f_pad_arg(pairs):
