@@ -11,6 +11,7 @@ using namespace mlir::netc;
 
 #include "netc/Dialect/NetcEnums.cpp.inc"
 #include "netc/Dialect/NetcOpsDialect.cpp.inc"
+#include "netc/Dialect/NetcInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "netc/Dialect/NetcAttrs.cpp.inc"

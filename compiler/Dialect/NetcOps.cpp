@@ -190,5 +190,197 @@ LogicalResult ConcatOp::verify() {
                         error);
 }
 
+//===----------------------------------------------------------------------===//
+// Training ops
+//===----------------------------------------------------------------------===//
+
+/// The geometry of a convolution-like op (the forward op or a gradient).
+template <typename OpTy>
+static ConvGeometry getConvGeometry(OpTy op) {
+  return ConvGeometry{Shape(op.getStride()),     Shape(op.getPaddingLow()),
+                      Shape(op.getPaddingHigh()), Shape(op.getDilation()),
+                      static_cast<int64_t>(op.getGroups()),
+                      op.getPaddingMode()};
+}
+
+/// Checks that a gradient has the shape of the value it is the gradient of.
+static LogicalResult verifySameShape(Operation *op, Value grad, Value value,
+                                     StringRef what) {
+  if (shapeOf(grad) != shapeOf(value))
+    return op->emitOpError() << what << " has type " << grad.getType()
+                             << ", expected the shape of " << value.getType();
+  return success();
+}
+
+/// Logits (N, C) and labels (N).
+static LogicalResult verifyClassification(Operation *op, Value logits,
+                                          Value labels, float smoothing) {
+  if (shapeOf(logits).size() != 2 || shapeOf(labels).size() != 1)
+    return op->emitOpError("expects (N, C) logits and (N) labels, got ")
+           << logits.getType() << " and " << labels.getType();
+  if (smoothing < 0.0f || smoothing > 1.0f)
+    return op->emitOpError("label_smoothing must be in [0, 1], got ")
+           << smoothing;
+  return success();
+}
+
+LogicalResult CrossEntropyOp::verify() {
+  return verifyClassification(*this, getLogits(), getLabels(),
+                              getLabelSmoothing().convertToFloat());
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  if (failed(verifyClassification(*this, getLogits(), getLabels(),
+                                  getLabelSmoothing().convertToFloat())))
+    return failure();
+  return verifySameShape(*this, getLogitsGrad(), getLogits(), "logits_grad");
+}
+
+LogicalResult MseLossOp::verify() {
+  return verifySameShape(*this, getTarget(), getInput(), "target");
+}
+
+LogicalResult MseLossGradOp::verify() {
+  if (failed(verifySameShape(*this, getTarget(), getInput(), "target")))
+    return failure();
+  return verifySameShape(*this, getInputGrad(), getInput(), "input_grad");
+}
+
+LogicalResult BatchNormTrainOp::verify() {
+  SmallVector<ArrayRef<int64_t>> perChannel{shapeOf(getRunningMean()),
+                                            shapeOf(getRunningVar())};
+  if (getWeight())
+    perChannel.push_back(shapeOf(getWeight()));
+  if (getBias())
+    perChannel.push_back(shapeOf(getBias()));
+  for (Value stat : {getNewRunningMean(), getNewRunningVar(), getBatchMean(),
+                     getBatchInvstd()})
+    perChannel.push_back(shapeOf(stat));
+  ShapeError error;
+  return verifyInferred(
+      *this, inferBatchNormShape(shapeOf(getInput()), perChannel, error),
+      error);
+}
+
+LogicalResult BatchNormGradOp::verify() {
+  SmallVector<ArrayRef<int64_t>> perChannel{
+      shapeOf(getBatchMean()), shapeOf(getBatchInvstd()),
+      shapeOf(getWeightGrad()), shapeOf(getBiasGrad())};
+  if (getWeight())
+    perChannel.push_back(shapeOf(getWeight()));
+  ShapeError error;
+  if (failed(inferBatchNormShape(shapeOf(getInput()), perChannel, error)))
+    return emitOpError() << error.field << ": " << error.message;
+  if (failed(verifySameShape(*this, getResultGrad(), getInput(),
+                             "result_grad")))
+    return failure();
+  return verifySameShape(*this, getInputGrad(), getInput(), "input_grad");
+}
+
+LogicalResult DropoutTrainOp::verify() {
+  float p = getP().convertToFloat();
+  if (p < 0.0f || p >= 1.0f)
+    return emitOpError("p must be in [0, 1), got ") << p;
+  if (failed(verifySameShape(*this, getResult(), getInput(), "result")))
+    return failure();
+  return verifySameShape(*this, getMask(), getInput(), "mask");
+}
+
+LogicalResult ConvInputGradOp::verify() {
+  // The input gradient is shaped like the input: the forward rule applied to
+  // it must give the result gradient's shape.
+  ShapeError error;
+  FailureOr<Shape> forward =
+      inferConvShape(shapeOf(getInputGrad()), shapeOf(getWeight()),
+                     std::nullopt, getConvGeometry(*this), error);
+  if (failed(forward))
+    return emitOpError() << error.field << ": " << error.message;
+  if (ArrayRef<int64_t>(*forward) != shapeOf(getResultGrad()))
+    return emitOpError("result_grad type ")
+           << getResultGrad().getType()
+           << " is not the convolution result of the input gradient type "
+           << getInputGrad().getType();
+  return success();
+}
+
+LogicalResult ConvWeightGradOp::verify() {
+  ConvGeometry g = getConvGeometry(*this);
+  ShapeError error;
+  FailureOr<Shape> forward = inferConvShape(
+      shapeOf(getInput()), shapeOf(getWeightGrad()), std::nullopt, g, error);
+  if (failed(forward))
+    return emitOpError() << error.field << ": " << error.message;
+  if (ArrayRef<int64_t>(*forward) != shapeOf(getResultGrad()))
+    return emitOpError("result_grad type ")
+           << getResultGrad().getType()
+           << " is not the convolution result of the input and weight types";
+  return success();
+}
+
+LogicalResult ChannelSumOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (input.size() < 2 || shapeOf(getResult()) != ArrayRef<int64_t>{input[1]})
+    return emitOpError("expects an (N, C, ...) input and a (C) result, got ")
+           << getInput().getType() << " and " << getResult().getType();
+  return success();
+}
+
+LogicalResult PoolGradOp::verify() {
+  PoolGeometry g{getKind(),          Shape(getKernelSize()), Shape(getStride()),
+                 Shape(getPadding()), Shape(getDilation()),  getCeilMode(),
+                 getCountIncludePad()};
+  ShapeError error;
+  FailureOr<Shape> forward = inferPoolShape(shapeOf(getInput()), g, error);
+  if (failed(forward))
+    return emitOpError() << error.field << ": " << error.message;
+  if (ArrayRef<int64_t>(*forward) != shapeOf(getResultGrad()))
+    return emitOpError("result_grad type ")
+           << getResultGrad().getType()
+           << " is not the pooling result of the input type "
+           << getInput().getType();
+  return verifySameShape(*this, getInputGrad(), getInput(), "input_grad");
+}
+
+LogicalResult AdaptiveAvgPoolGradOp::verify() {
+  ArrayRef<int64_t> grad = shapeOf(getResultGrad());
+  ShapeError error;
+  if (grad.size() < 3)
+    return emitOpError("expects an (N, C, *spatial) result_grad");
+  FailureOr<Shape> forward = inferAdaptiveAvgPoolShape(
+      shapeOf(getInputGrad()), grad.drop_front(2), error);
+  if (failed(forward))
+    return emitOpError() << error.field << ": " << error.message;
+  if (ArrayRef<int64_t>(*forward) != grad)
+    return emitOpError("result_grad type ")
+           << getResultGrad().getType()
+           << " does not pool the input gradient type "
+           << getInputGrad().getType();
+  return success();
+}
+
+LogicalResult MatmulOp::verify() {
+  ArrayRef<int64_t> lhs = shapeOf(getLhs()), rhs = shapeOf(getRhs());
+  if (lhs.size() != 2 || rhs.size() != 2 || shapeOf(getResult()).size() != 2)
+    return emitOpError("expects 2-d operands and result");
+  int64_t m = getTransposeLhs() ? lhs[1] : lhs[0];
+  int64_t kl = getTransposeLhs() ? lhs[0] : lhs[1];
+  int64_t kr = getTransposeRhs() ? rhs[1] : rhs[0];
+  int64_t n = getTransposeRhs() ? rhs[0] : rhs[1];
+  if (kl != kr)
+    return emitOpError("contracted dimensions differ: ") << kl << " and " << kr;
+  if (shapeOf(getResult()) != ArrayRef<int64_t>{m, n})
+    return emitOpError("expected result shape (")
+           << (ShapedType::isDynamic(m) ? std::string("?") : std::to_string(m))
+           << ", " << n << "), got " << getResult().getType();
+  return success();
+}
+
+LogicalResult SoftmaxGradOp::verify() {
+  ShapeError error;
+  return verifyRule(*this,
+                    checkReductionDim(shapeOf(getResult()), getDim(), error),
+                    error);
+}
+
 #define GET_OP_CLASSES
 #include "netc/Dialect/NetcOps.cpp.inc"

@@ -10,6 +10,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "netc/Dialect/NetcDialect.h"
+#include "netc/Dialect/NetcInterfaces.h"
 #include "netc/Dialect/NetcEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES
