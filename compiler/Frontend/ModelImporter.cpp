@@ -293,6 +293,8 @@ private:
 
   std::string readModelName(const JsonValue &root);
   FailureOr<Shape> readInputShape(const JsonValue &root);
+  /// Reads the optional "loss" and records it on the model function.
+  void readLoss(const JsonValue &root, func::FuncOp func, const Tensor &output);
   void readModules(const JsonValue &root);
 
   //===--------------------------------------------------------------------===//
@@ -1649,7 +1651,8 @@ OwningOpRef<ModuleOp> ModelImporter::import() {
               describeJson(*root));
     return nullptr;
   }
-  checkKeys(Site(), *root, {"name", "input", "layers", "modules", "output"},
+  checkKeys(Site(), *root,
+            {"name", "input", "layers", "modules", "output", "loss"},
             "top-level field", "");
   std::string name = readModelName(*root);
   FailureOr<Shape> inputShape = readInputShape(*root);
@@ -1696,11 +1699,67 @@ OwningOpRef<ModuleOp> ModelImporter::import() {
   func.setFunctionType(builder.getFunctionType(body->getArgumentTypes(),
                                                output.value.getType()));
   func->setAttr(kModelAttrName, builder.getUnitAttr());
+  readLoss(*root, func, output);
+  if (hadError)
+    return nullptr;
   for (auto [i, paramName] : llvm::enumerate(paramNames))
     func.setArgAttr(i + 1, kParamAttrName, builder.getStringAttr(paramName));
   if (failed(verify(*module)))
     return nullptr;
   return module;
+}
+
+void ModelImporter::readLoss(const JsonValue &root, func::FuncOp func,
+                             const Tensor &output) {
+  const JsonValue *node = root.get("loss");
+  // Without a "loss", a classifier's (N, classes) output trains with cross
+  // entropy and any other output with the squared error.
+  bool classifier = output.shape.size() == 2;
+  StringRef kind = classifier ? "cross_entropy" : "mse";
+  float smoothing = 0.0f;
+  if (node) {
+    if (!node->isObject()) {
+      error(node->loc,
+            "expected an object for loss, got " + describeJson(*node));
+      return;
+    }
+    Layer loss;
+    loss.prefix = "loss: ";
+    loss.node = node;
+    loss.id = "loss";
+    checkKeys(loss, *node, {"op", "label_smoothing"}, "attribute", "loss");
+    const JsonValue *op = node->get("op");
+    if (!op) {
+      missing(loss, "op");
+      return;
+    }
+    if (!op->isString() || (op->text != "cross_entropy" && op->text != "mse")) {
+      error(loss, op->loc,
+            "expected \"cross_entropy\" or \"mse\" for op, got " +
+                describeJson(*op));
+      return;
+    }
+    kind = op->text == "mse" ? "mse" : "cross_entropy";
+    if (kind == "mse" && node->get("label_smoothing"))
+      error(loss, node->findMember("label_smoothing")->keyLoc,
+            "label_smoothing applies to cross_entropy only");
+    FailureOr<float> s = readFloat(
+        loss, "label_smoothing", 0.0f,
+        [](float v) { return v >= 0.0f && v <= 1.0f; }, "in [0, 1]");
+    if (failed(s))
+      return;
+    smoothing = *s;
+    if (kind == "cross_entropy" && !classifier) {
+      error(loss, op->loc,
+            "cross_entropy needs an (N, classes) model output, got " +
+                formatShape(output.shape));
+      return;
+    }
+  }
+  func->setAttr(kLossAttrName, builder.getStringAttr(kind));
+  if (kind == "cross_entropy")
+    func->setAttr(kLabelSmoothingAttrName,
+                  builder.getF32FloatAttr(smoothing));
 }
 
 OwningOpRef<ModuleOp> mlir::netc::importModel(llvm::SourceMgr &sourceMgr,

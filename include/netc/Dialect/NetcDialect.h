@@ -11,6 +11,11 @@ namespace mlir::netc {
 inline constexpr llvm::StringLiteral kModelAttrName = "netc.model";
 /// Argument attribute holding a parameter's PyTorch state_dict name.
 inline constexpr llvm::StringLiteral kParamAttrName = "netc.param";
+/// The loss a model trains with: "cross_entropy" or "mse".
+inline constexpr llvm::StringLiteral kLossAttrName = "netc.loss";
+/// Cross entropy's label smoothing, an f32 in [0, 1].
+inline constexpr llvm::StringLiteral kLabelSmoothingAttrName =
+    "netc.label_smoothing";
 } // namespace mlir::netc
 
 #endif // NETC_DIALECT_NETCDIALECT_H
