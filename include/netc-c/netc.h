@@ -246,6 +246,68 @@ NETC_API netc_status netc_dataset_get_batch(const netc_dataset *dataset,
                                             float stddev, float *images,
                                             int32_t *labels);
 
+/* ====== Compiled entry points ======
+ *
+ * What `netc compile` emits for a model `m` (its header declares them with
+ * the model's name; the target is `const int32_t *labels` (N) for a model
+ * trained with cross entropy, `const float *target` (N, *output) for mse):
+ *
+ *   void m_forward(const float *params, const float *input, float *output,
+ *                  int64_t batch);
+ *   void m_backward(const float *params, const float *input,
+ *                   const void *target, int64_t batch, uint64_t seed,
+ *                   float *grads, float *loss, float *input_grad);
+ *   void m_sgd_step(float *params, float *momentum, const float *input,
+ *                   const void *target, int64_t batch, uint64_t seed,
+ *                   const float *hparams, float *loss);
+ *   void m_adam_step(float *params, float *exp_avg, float *exp_avg_sq,
+ *                    const float *input, const void *target, int64_t batch,
+ *                    uint64_t seed, const float *hparams, float *loss);
+ *
+ * All run the training form of the model (batch statistics, dropout masks
+ * drawn from `seed`). `grads`, `momentum`, `exp_avg` and `exp_avg_sq` are laid
+ * out like `params`; in `grads` (and after a step, in `params`) the slot of a
+ * buffer (a running statistic) holds its updated value, not a gradient.
+ * `loss` receives one float (the batch mean), `input_grad` batch * input
+ * floats. The hparams arrays are indexed by the enums below; the runtime's
+ * trainer fills them (and counts steps), but a program may call the steps
+ * directly. */
+
+typedef enum netc_sgd_hparam {
+  NETC_SGD_LR,
+  NETC_SGD_MOMENTUM,
+  NETC_SGD_DAMPENING,
+  NETC_SGD_WEIGHT_DECAY,
+  NETC_SGD_NESTEROV,   /* 0 or 1 */
+  NETC_SGD_FIRST_STEP, /* 1 on the first step: the momentum buffer starts
+                          as the gradient, as in torch.optim.SGD */
+  NETC_SGD_HPARAMS     /* the array's length */
+} netc_sgd_hparam;
+
+typedef enum netc_adam_hparam {
+  NETC_ADAM_LR,
+  NETC_ADAM_BETA1,
+  NETC_ADAM_BETA2,
+  NETC_ADAM_EPS,
+  NETC_ADAM_WEIGHT_DECAY,
+  NETC_ADAM_DECOUPLED,         /* 1: AdamW's decoupled weight decay */
+  NETC_ADAM_BIAS_CORRECTION1,  /* 1 - beta1^step, step counted from 1 */
+  NETC_ADAM_BIAS_CORRECTION2,  /* 1 - beta2^step */
+  NETC_ADAM_HPARAMS
+} netc_adam_hparam;
+
+typedef void (*netc_forward_fn)(const float *params, const float *input,
+                                float *output, int64_t batch);
+typedef void (*netc_sgd_step_fn)(float *params, float *momentum,
+                                 const float *input, const void *target,
+                                 int64_t batch, uint64_t seed,
+                                 const float *hparams, float *loss);
+typedef void (*netc_adam_step_fn)(float *params, float *exp_avg,
+                                  float *exp_avg_sq, const float *input,
+                                  const void *target, int64_t batch,
+                                  uint64_t seed, const float *hparams,
+                                  float *loss);
+
 #ifdef __cplusplus
 }
 #endif
