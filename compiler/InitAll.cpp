@@ -5,6 +5,7 @@
 #include "netc/Conversion/Passes.h"
 #include "netc/Dialect/NetcDialect.h"
 #include "netc/Pipelines/Pipelines.h"
+#include "netc/Transforms/Passes.h"
 
 void mlir::netc::registerAllDialects(DialectRegistry &registry) {
   registry.insert<NetcDialect>();
@@ -12,6 +13,7 @@ void mlir::netc::registerAllDialects(DialectRegistry &registry) {
 
 void mlir::netc::registerAllPasses() {
   registerNetcConversionPasses();
+  registerNetcTransformsPasses();
   registerNetcCodegenPasses();
   registerPipelines();
 }
