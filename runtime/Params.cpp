@@ -1,6 +1,6 @@
 //===- Params.cpp - Parameter buffers and model checks --------------------===//
 //
-// netc_params_create/free, and the check of a netc_model_info that loading
+// netc_params_create/free, and the checks of a netc_model_info that loading
 // and saving run before touching a parameter buffer.
 //
 //===----------------------------------------------------------------------===//
@@ -8,6 +8,8 @@
 #include "RuntimeImpl.h"
 
 #include <cstring>
+#include <set>
+#include <string>
 
 using namespace netc;
 
@@ -89,5 +91,16 @@ netc_status netc::checkModel(const netc_model_info *model, const char *path) {
                       static_cast<long long>(numel),
                       static_cast<long long>(model->param_floats));
   }
+  return NETC_OK;
+}
+
+netc_status netc::checkUniqueNames(const netc_model_info *model,
+                                   const char *path) {
+  std::set<std::string> seen;
+  for (int32_t i = 0; i < model->num_params; ++i)
+    if (!seen.insert(model->params[i].name).second)
+      return setError(NETC_ERROR_INVALID_ARGUMENT,
+                      "%s: model '%s' has two parameters named '%s'", path,
+                      model->name ? model->name : "?", model->params[i].name);
   return NETC_OK;
 }

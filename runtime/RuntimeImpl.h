@@ -2,8 +2,8 @@
 //
 // What the runtime's source files share and the C API does not show: the
 // per-thread error message, file reading (gzip included) and atomic
-// writing, dtype conversion, checks of a netc_model_info and the random
-// number generator.
+// writing, dtype conversion, safetensors reading and writing, checks of a
+// netc_model_info and the random number generator.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -100,6 +101,61 @@ std::string formatShape(const int64_t *shape, int32_t rank);
 /// consistent ranks, shapes and sizes, so that loading and saving cannot
 /// touch memory outside it. `path` names the file in the message.
 netc_status checkModel(const netc_model_info *model, const char *path);
+
+/// Checks that no two parameters of `model` share a state_dict name, which
+/// a safetensors file could not hold. `path` names the file in the message.
+netc_status checkUniqueNames(const netc_model_info *model, const char *path);
+
+//===----------------------------------------------------------------------===//
+// safetensors
+//===----------------------------------------------------------------------===//
+
+/// One tensor of a safetensors header, its offsets checked against the file.
+struct SafeTensorsEntry {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  uint64_t begin = 0; ///< bytes from the start of the data section
+  uint64_t end = 0;
+};
+
+/// A safetensors file read whole, with its checked header.
+struct SafeTensorsFile {
+  FileBytes bytes;
+  std::map<std::string, SafeTensorsEntry> tensors;
+  /// The string values of "__metadata__" (others are ignored).
+  std::map<std::string, std::string> metadata;
+  uint64_t dataStart = 0; ///< file offset of the data section
+};
+
+/// Reads the safetensors file at `path` and checks its header: every entry
+/// well formed, inside the data and not overlapping another.
+netc_status readSafeTensors(const char *path, SafeTensorsFile &out);
+
+/// Finds tensor `name` in `file` and checks that it has `shape` (`rank`
+/// dims) and a dtype convertible to float32 (NETC_ERROR_MISMATCH otherwise,
+/// naming the tensor); sets `entry`.
+netc_status findFloatTensor(const char *path, const SafeTensorsFile &file,
+                            const char *name, const int64_t *shape,
+                            int32_t rank, const SafeTensorsEntry *&entry);
+
+/// Converts the data of `entry`, found by findFloatTensor, to float32 at
+/// `dst`.
+void readFloatTensor(const SafeTensorsFile &file,
+                     const SafeTensorsEntry &entry, float *dst);
+
+/// A float32 tensor to write.
+struct TensorToWrite {
+  std::string name;
+  const int64_t *shape;
+  int32_t rank;
+  const float *data; ///< shapeNumel(shape) floats
+};
+
+/// Writes `tensors` (unique names) as F32 in their order, with `metadata`
+/// as "__metadata__", to a safetensors file at `path`, atomically.
+netc_status writeSafeTensors(const char *path,
+                             const std::vector<TensorToWrite> &tensors,
+                             const std::map<std::string, std::string> &metadata);
 
 //===----------------------------------------------------------------------===//
 // Random numbers

@@ -21,14 +21,6 @@ using namespace netc;
 using json = nlohmann::json;
 
 namespace {
-/// One tensor of a safetensors header, its offsets checked against the file.
-struct TensorEntry {
-  std::string dtype;
-  std::vector<int64_t> shape;
-  uint64_t begin = 0; ///< bytes from the start of the data section
-  uint64_t end = 0;
-};
-
 /// What a safetensors dtype name means to the runtime.
 struct DTypeInfo {
   size_t size;      ///< bytes per element; 0 when not byte-sized or unknown
@@ -71,7 +63,7 @@ static uint64_t readU64(const uint8_t *bytes) {
 /// after the header.
 static netc_status parseEntry(const char *path, const std::string &name,
                               const json &value, uint64_t dataSize,
-                              TensorEntry &entry) {
+                              SafeTensorsEntry &entry) {
   if (!value.is_object())
     return setError(NETC_ERROR_FORMAT,
                     "%s: tensor '%s': header entry is not a JSON object",
@@ -136,11 +128,10 @@ static netc_status parseEntry(const char *path, const std::string &name,
   return NETC_OK;
 }
 
-/// Parses and checks the header of the safetensors file in `file`: fills
-/// `entries` by name and `dataStart` with the file offset of the data.
-static netc_status parseHeader(const char *path, const FileBytes &file,
-                               std::map<std::string, TensorEntry> &entries,
-                               uint64_t &dataStart) {
+netc_status netc::readSafeTensors(const char *path, SafeTensorsFile &out) {
+  if (netc_status status = readFile(path, out.bytes))
+    return status;
+  const FileBytes &file = out.bytes;
   if (file.size < 8)
     return setError(NETC_ERROR_FORMAT,
                     "%s: file of %zu bytes is too short for a safetensors "
@@ -161,21 +152,26 @@ static netc_status parseHeader(const char *path, const FileBytes &file,
     return setError(NETC_ERROR_FORMAT, "%s: header is not a JSON object",
                     path);
 
-  dataStart = 8 + headerSize;
-  uint64_t dataSize = file.size - dataStart;
+  out.dataStart = 8 + headerSize;
+  uint64_t dataSize = file.size - out.dataStart;
   for (const auto &item : header.items()) {
-    if (item.key() == "__metadata__")
+    if (item.key() == "__metadata__") {
+      if (item.value().is_object())
+        for (const auto &field : item.value().items())
+          if (field.value().is_string())
+            out.metadata[field.key()] = field.value().get<std::string>();
       continue;
-    TensorEntry entry;
+    }
+    SafeTensorsEntry entry;
     if (netc_status status =
             parseEntry(path, item.key(), item.value(), dataSize, entry))
       return status;
-    entries.emplace(item.key(), std::move(entry));
+    out.tensors.emplace(item.key(), std::move(entry));
   }
 
   // No two tensors may share bytes: sort by begin, compare neighbours.
-  std::vector<const std::pair<const std::string, TensorEntry> *> byOffset;
-  for (const auto &item : entries)
+  std::vector<const std::pair<const std::string, SafeTensorsEntry> *> byOffset;
+  for (const auto &item : out.tensors)
     byOffset.push_back(&item);
   std::sort(byOffset.begin(), byOffset.end(), [](auto *a, auto *b) {
     return a->second.begin < b->second.begin;
@@ -194,86 +190,62 @@ static netc_status parseHeader(const char *path, const FileBytes &file,
   return NETC_OK;
 }
 
-netc_status netc_params_load_safetensors(const netc_model_info *model,
-                                         const char *path, float *params) {
-  if (!model || !path || !params)
-    return setError(NETC_ERROR_INVALID_ARGUMENT,
-                    "netc_params_load_safetensors: %s is NULL",
-                    !model ? "model" : !path ? "path" : "params");
-  if (netc_status status = checkModel(model, path))
-    return status;
-  FileBytes file;
-  if (netc_status status = readFile(path, file))
-    return status;
-  std::map<std::string, TensorEntry> entries;
-  uint64_t dataStart;
-  if (netc_status status = parseHeader(path, file, entries, dataStart))
-    return status;
-
-  // Match every parameter before writing any.
-  std::vector<std::pair<const TensorEntry *, DType>> sources;
-  for (int32_t i = 0; i < model->num_params; ++i) {
-    const netc_param_info &param = model->params[i];
-    std::string expected = formatShape(param.shape, param.rank);
-    auto found = entries.find(param.name);
-    if (found == entries.end())
-      return setError(NETC_ERROR_MISMATCH,
-                      "%s: tensor '%s' is missing, the model expects shape %s",
-                      path, param.name, expected.c_str());
-    const TensorEntry &entry = found->second;
-    if (entry.shape.size() != static_cast<size_t>(param.rank) ||
-        !std::equal(entry.shape.begin(), entry.shape.end(), param.shape))
-      return setError(
-          NETC_ERROR_MISMATCH,
-          "%s: tensor '%s' has shape %s, the model expects %s", path,
-          param.name,
-          formatShape(entry.shape.data(), static_cast<int32_t>(entry.shape.size()))
-              .c_str(),
-          expected.c_str());
-    DTypeInfo info = lookupDType(entry.dtype);
-    if (!info.convertible)
-      return setError(NETC_ERROR_MISMATCH,
-                      "%s: tensor '%s' has dtype %s, expected F32, F64, F16 "
-                      "or BF16",
-                      path, param.name, entry.dtype.c_str());
-    sources.emplace_back(&entry, info.dtype);
-  }
-  for (int32_t i = 0; i < model->num_params; ++i) {
-    const netc_param_info &param = model->params[i];
-    convertToF32(sources[i].second,
-                 file.data.get() + dataStart + sources[i].first->begin,
-                 params + param.offset, static_cast<size_t>(param.numel));
-  }
+netc_status netc::findFloatTensor(const char *path,
+                                  const SafeTensorsFile &file,
+                                  const char *name, const int64_t *shape,
+                                  int32_t rank,
+                                  const SafeTensorsEntry *&entry) {
+  std::string expected = formatShape(shape, rank);
+  auto found = file.tensors.find(name);
+  if (found == file.tensors.end())
+    return setError(NETC_ERROR_MISMATCH,
+                    "%s: tensor '%s' is missing, the model expects shape %s",
+                    path, name, expected.c_str());
+  const SafeTensorsEntry &candidate = found->second;
+  if (candidate.shape.size() != static_cast<size_t>(rank) ||
+      !std::equal(candidate.shape.begin(), candidate.shape.end(), shape))
+    return setError(NETC_ERROR_MISMATCH,
+                    "%s: tensor '%s' has shape %s, the model expects %s", path,
+                    name,
+                    formatShape(candidate.shape.data(),
+                                static_cast<int32_t>(candidate.shape.size()))
+                        .c_str(),
+                    expected.c_str());
+  if (!lookupDType(candidate.dtype).convertible)
+    return setError(NETC_ERROR_MISMATCH,
+                    "%s: tensor '%s' has dtype %s, expected F32, F64, F16 "
+                    "or BF16",
+                    path, name, candidate.dtype.c_str());
+  entry = &candidate;
   return NETC_OK;
 }
 
-netc_status netc_params_save_safetensors(const netc_model_info *model,
-                                         const char *path,
-                                         const float *params) {
-  if (!model || !path || !params)
-    return setError(NETC_ERROR_INVALID_ARGUMENT,
-                    "netc_params_save_safetensors: %s is NULL",
-                    !model ? "model" : !path ? "path" : "params");
-  if (netc_status status = checkModel(model, path))
-    return status;
+void netc::readFloatTensor(const SafeTensorsFile &file,
+                           const SafeTensorsEntry &entry, float *dst) {
+  DTypeInfo info = lookupDType(entry.dtype);
+  convertToF32(info.dtype, file.bytes.data.get() + file.dataStart + entry.begin,
+               dst, (entry.end - entry.begin) / info.size);
+}
 
-  // Tensors follow each other in buffer order, F32, no gaps.
+netc_status
+netc::writeSafeTensors(const char *path,
+                       const std::vector<TensorToWrite> &tensors,
+                       const std::map<std::string, std::string> &metadata) {
+  // Tensors follow each other in the given order, F32, no gaps.
   json header = json::object();
-  header["__metadata__"] = json::object({{"format", "pt"}});
+  header["__metadata__"] = metadata;
   std::vector<Chunk> chunks(2);
   uint64_t offset = 0;
-  for (int32_t i = 0; i < model->num_params; ++i) {
-    const netc_param_info &param = model->params[i];
-    if (header.contains(param.name))
-      return setError(NETC_ERROR_INVALID_ARGUMENT,
-                      "%s: model '%s' has two parameters named '%s'", path,
-                      model->name ? model->name : "?", param.name);
-    uint64_t bytes = static_cast<uint64_t>(param.numel) * sizeof(float);
-    header[param.name] = {
+  for (const TensorToWrite &tensor : tensors) {
+    int64_t numel = 1;
+    shapeNumel(tensor.shape, tensor.rank, numel);
+    uint64_t bytes = static_cast<uint64_t>(numel) * sizeof(float);
+    header[tensor.name] = {
         {"dtype", "F32"},
-        {"shape", std::vector<int64_t>(param.shape, param.shape + param.rank)},
+        {"shape",
+         std::vector<int64_t>(tensor.shape, tensor.shape + tensor.rank)},
         {"data_offsets", json::array({offset, offset + bytes})}};
-    chunks.push_back({params + param.offset, static_cast<size_t>(bytes)});
+    chunks.push_back({tensor.data, static_cast<size_t>(bytes)});
     offset += bytes;
   }
   // Invalid UTF-8 in a name is replaced rather than thrown about.
@@ -286,4 +258,50 @@ netc_status netc_params_save_safetensors(const netc_model_info *model,
   chunks[0] = {&headerSize, sizeof(headerSize)};
   chunks[1] = {text.data(), text.size()};
   return writeFileAtomically(path, chunks);
+}
+
+netc_status netc_params_load_safetensors(const netc_model_info *model,
+                                         const char *path, float *params) {
+  if (!model || !path || !params)
+    return setError(NETC_ERROR_INVALID_ARGUMENT,
+                    "netc_params_load_safetensors: %s is NULL",
+                    !model ? "model" : !path ? "path" : "params");
+  if (netc_status status = checkModel(model, path))
+    return status;
+  SafeTensorsFile file;
+  if (netc_status status = readSafeTensors(path, file))
+    return status;
+
+  // Match every parameter before writing any.
+  std::vector<const SafeTensorsEntry *> sources(model->num_params);
+  for (int32_t i = 0; i < model->num_params; ++i) {
+    const netc_param_info &param = model->params[i];
+    if (netc_status status = findFloatTensor(path, file, param.name,
+                                             param.shape, param.rank,
+                                             sources[i]))
+      return status;
+  }
+  for (int32_t i = 0; i < model->num_params; ++i)
+    readFloatTensor(file, *sources[i], params + model->params[i].offset);
+  return NETC_OK;
+}
+
+netc_status netc_params_save_safetensors(const netc_model_info *model,
+                                         const char *path,
+                                         const float *params) {
+  if (!model || !path || !params)
+    return setError(NETC_ERROR_INVALID_ARGUMENT,
+                    "netc_params_save_safetensors: %s is NULL",
+                    !model ? "model" : !path ? "path" : "params");
+  if (netc_status status = checkModel(model, path))
+    return status;
+  if (netc_status status = checkUniqueNames(model, path))
+    return status;
+  std::vector<TensorToWrite> tensors;
+  for (int32_t i = 0; i < model->num_params; ++i) {
+    const netc_param_info &param = model->params[i];
+    tensors.push_back(
+        {param.name, param.shape, param.rank, params + param.offset});
+  }
+  return writeSafeTensors(path, tensors, {{"format", "pt"}});
 }

@@ -48,6 +48,8 @@ const char *netc_status_string(netc_status status) {
     return "out of memory";
   case NETC_ERROR_INVALID_ARGUMENT:
     return "invalid argument";
+  case NETC_ERROR_DIVERGED:
+    return "training diverged";
   }
   return "unknown status";
 }

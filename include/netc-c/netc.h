@@ -49,6 +49,7 @@ typedef enum netc_status {
   NETC_ERROR_MISMATCH = 3,         /* a tensor's name, shape or dtype differs */
   NETC_ERROR_OUT_OF_MEMORY = 4,
   NETC_ERROR_INVALID_ARGUMENT = 5,
+  NETC_ERROR_DIVERGED = 6,         /* a training step's loss was NaN or inf */
 } netc_status;
 
 /* A short constant description of `status`. */

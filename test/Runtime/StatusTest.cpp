@@ -18,6 +18,7 @@ TEST(Status, StringsDescribeEveryStatus) {
   EXPECT_STREQ(netc_status_string(NETC_ERROR_OUT_OF_MEMORY), "out of memory");
   EXPECT_STREQ(netc_status_string(NETC_ERROR_INVALID_ARGUMENT),
                "invalid argument");
+  EXPECT_STREQ(netc_status_string(NETC_ERROR_DIVERGED), "training diverged");
   EXPECT_STREQ(netc_status_string(static_cast<netc_status>(42)),
                "unknown status");
 }
