@@ -43,7 +43,59 @@ static StringRef cInitName(ParamInit init) {
   llvm_unreachable("unknown ParamInit");
 }
 
-void mlir::netc::emitHeader(const ModelSignature &sig, llvm::raw_ostream &os) {
+/// Declares the training entry points (their contract is in netc.h).
+static void emitTrainingApi(const ModelSignature &sig,
+                            const TrainingSignature &training,
+                            llvm::raw_ostream &os) {
+  StringRef name = sig.name;
+  StringRef target = training.classification ? "const int32_t *labels"
+                                             : "const float *target";
+  os << "/* ====== Training ======\n"
+     << " * The training form of the model (batch statistics, dropout masks "
+        "drawn from\n"
+     << " * `seed`). ";
+  if (training.classification) {
+    os << "`labels` holds `batch` class indices; the loss is cross entropy";
+    if (training.labelSmoothing > 0)
+      os << " with label smoothing " << training.labelSmoothing;
+  } else {
+    os << "`target` holds batch * OUTPUT_FLOATS values; the loss is the\n"
+       << " * mean squared error";
+  }
+  os << ". `loss` receives the batch's mean loss.\n";
+  if (training.bytesPerSample || training.fixedBytes)
+    os << " * A step allocates at most " << training.fixedBytes << " + "
+       << training.bytesPerSample << " * batch bytes of temporaries.\n";
+  os << " * Optimizer state buffers are laid out like `params`; the hparams "
+        "arrays are\n"
+     << " * indexed by netc_sgd_hparam / netc_adam_hparam (netc.h). */\n\n"
+     << "/* Gradients of the loss into `grads` (PARAM_FLOATS; the slots of "
+        "running\n"
+     << " * statistics get their updated values) and, unless NULL, into "
+        "`input_grad`\n"
+     << " * (batch * INPUT_FLOATS). */\n"
+     << "void " << name << "_backward(const float *params, const float *input,\n"
+     << "    " << target << ", int64_t batch, uint64_t seed, float *grads,\n"
+     << "    float *loss, float *input_grad);\n\n"
+     << "/* One torch.optim.SGD step, updating `params` and `momentum` in "
+        "place. */\n"
+     << "void " << name
+     << "_sgd_step(float *params, float *momentum, const float *input,\n"
+     << "    " << target << ", int64_t batch, uint64_t seed,\n"
+     << "    const float hparams[NETC_SGD_HPARAMS], float *loss);\n\n"
+     << "/* One torch.optim.Adam / AdamW step, updating `params`, `exp_avg` "
+        "and\n"
+     << " * `exp_avg_sq` in place. */\n"
+     << "void " << name
+     << "_adam_step(float *params, float *exp_avg, float *exp_avg_sq,\n"
+     << "    const float *input, " << target << ", int64_t batch,\n"
+     << "    uint64_t seed, const float hparams[NETC_ADAM_HPARAMS], "
+        "float *loss);\n\n";
+}
+
+void mlir::netc::emitHeader(const ModelSignature &sig,
+                            const std::optional<TrainingSignature> &training,
+                            llvm::raw_ostream &os) {
   std::string name = sig.name;
   std::string macro = llvm::StringRef(name).upper();
   int64_t inputFloats = ShapedType::getNumElements(sig.inputShape);
@@ -108,6 +160,8 @@ void mlir::netc::emitHeader(const ModelSignature &sig, llvm::raw_ostream &os) {
      << "void " << name
      << "_forward(const float *params, const float *input, float *output,\n"
      << "    int64_t batch);\n\n";
+  if (training)
+    emitTrainingApi(sig, *training, os);
 
   os << "static const netc_param_info " << name << "_param_table["
      << std::max<size_t>(sig.params.size(), 1) << "] = {\n";

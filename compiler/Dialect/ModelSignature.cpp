@@ -90,3 +90,13 @@ FailureOr<ModelSignature> mlir::netc::getModelSignature(func::FuncOp model) {
   sig.paramFloats = offset;
   return sig;
 }
+
+TrainingSignature mlir::netc::getTrainingSignature(func::FuncOp model) {
+  TrainingSignature training;
+  auto loss = model->getAttrOfType<StringAttr>(kLossAttrName);
+  training.classification = !loss || loss.getValue() != "mse";
+  if (auto smoothing =
+          model->getAttrOfType<FloatAttr>(kLabelSmoothingAttrName))
+    training.labelSmoothing = smoothing.getValueAsDouble();
+  return training;
+}

@@ -51,23 +51,31 @@ FailureOr<ModelSignature> mlir::netc::getSignature(ModuleOp module) {
 }
 
 /// Runs `build` on `module` with the command line's pass-manager options.
-static LogicalResult runPipeline(ModuleOp module,
-                                 void (*build)(OpPassManager &)) {
+static LogicalResult
+runPipeline(ModuleOp module, bool training,
+            void (*build)(OpPassManager &, const PipelineOptions &)) {
   PassManager pm(module->getContext());
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   applyDefaultTimingPassManagerCLOptions(pm);
-  build(pm);
+  PipelineOptions options;
+  options.training = training;
+  build(pm, options);
   return pm.run(module);
 }
 
 LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
+                                       bool training,
                                        llvm::raw_pwrite_stream &os) {
   if (emit == EmitKind::Header) {
+    SmallVector<func::FuncOp> models = getModelFunctions(module);
     FailureOr<ModelSignature> signature = getSignature(module);
     if (failed(signature))
       return failure();
-    emitHeader(*signature, os);
+    std::optional<TrainingSignature> trainingSignature;
+    if (training)
+      trainingSignature = getTrainingSignature(models.front());
+    emitHeader(*signature, trainingSignature, os);
     return success();
   }
   if (emit == EmitKind::Mlir) {
@@ -75,12 +83,12 @@ LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
     return success();
   }
   if (emit == EmitKind::Linalg) {
-    if (failed(runPipeline(module, buildNetcToLinalgPipeline)))
+    if (failed(runPipeline(module, training, buildNetcToLinalgPipeline)))
       return failure();
     module.print(os);
     return success();
   }
-  if (failed(runPipeline(module, buildNetcToLLVMPipeline)))
+  if (failed(runPipeline(module, training, buildNetcToLLVMPipeline)))
     return failure();
 
   std::string error;

@@ -243,7 +243,7 @@ LogicalResult mlir::netc::runModel(ModuleOp module, const RunOptions &options) {
 
   SmallVector<char> object;
   llvm::raw_svector_ostream os(object);
-  if (failed(compileModel(module, EmitKind::Object, os)))
+  if (failed(compileModel(module, EmitKind::Object, /*training=*/false, os)))
     return failure();
   std::unique_ptr<llvm::orc::LLJIT> jit;
   FailureOr<ForwardFn> forward =

@@ -8,6 +8,7 @@
 #include "netc/Pipelines/Pipelines.h"
 #include "netc/Codegen/Passes.h"
 #include "netc/Conversion/Passes.h"
+#include "netc/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -19,7 +20,12 @@
 
 using namespace mlir;
 
-void netc::buildNetcToLinalgPipeline(OpPassManager &pm) {
+void netc::buildNetcToLinalgPipeline(OpPassManager &pm,
+                                     const PipelineOptions &options) {
+  // Reverse-mode gradients on the netc dialect, where every op knows its
+  // gradient rule: the training function of each model.
+  if (options.training)
+    pm.addPass(createNetcAutodiff());
   // The C entry points wrap each model: from here on the model function is a
   // private callee and the entry point owns the ABI.
   pm.addPass(createNetcExportEntryPoints());
@@ -77,16 +83,18 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void netc::buildNetcToLLVMPipeline(OpPassManager &pm) {
-  buildNetcToLinalgPipeline(pm);
+void netc::buildNetcToLLVMPipeline(OpPassManager &pm,
+                                   const PipelineOptions &options) {
+  buildNetcToLinalgPipeline(pm, options);
   buildBufferizePipeline(pm);
   buildLowerToLLVMPipeline(pm);
 }
 
 void netc::registerPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<PipelineOptions>(
       "netc-to-linalg-pipeline",
-      "Export entry points and lower netc ops to linalg on tensors",
+      "Derive gradients, export entry points and lower netc ops to linalg on "
+      "tensors",
       buildNetcToLinalgPipeline);
   PassPipelineRegistration<>("netc-bufferize-pipeline",
                              "Bufferize and free temporaries",
@@ -94,7 +102,7 @@ void netc::registerPipelines() {
   PassPipelineRegistration<>("netc-to-llvm-pipeline",
                              "Lower bufferized code to the LLVM dialect",
                              buildLowerToLLVMPipeline);
-  PassPipelineRegistration<>("netc-compile-pipeline",
-                             "netc dialect to the LLVM dialect",
-                             buildNetcToLLVMPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "netc-compile-pipeline", "netc dialect to the LLVM dialect",
+      buildNetcToLLVMPipeline);
 }

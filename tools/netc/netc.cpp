@@ -46,6 +46,12 @@ static cl::opt<EmitKind> emitKind(
                clEnumValN(EmitKind::Header, "header", "the model's C header")),
     cl::cat(netcCategory));
 
+static cl::opt<bool> training(
+    "training",
+    cl::desc("compile: also emit the training entry points (gradients, SGD "
+             "and Adam steps); --training=false for inference only"),
+    cl::init(true), cl::cat(netcCategory));
+
 static cl::opt<std::string> weightsPath(
     "weights", cl::desc("run: safetensors file of the parameters, by PyTorch "
                         "state_dict name"),
@@ -97,7 +103,7 @@ static int compileCommand(ModuleOp module) {
     llvm::errs() << "netc: " << error << "\n";
     return 1;
   }
-  if (failed(compileModel(module, emitKind, output->os())))
+  if (failed(compileModel(module, emitKind, training, output->os())))
     return 1;
   output->keep();
   return 0;

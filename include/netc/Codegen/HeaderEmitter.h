@@ -9,8 +9,11 @@
 namespace mlir::netc {
 
 /// Writes the C header that declares a model's entry points and describes its
-/// parameter buffer (netc_model_info), documented for the reader.
-void emitHeader(const ModelSignature &signature, llvm::raw_ostream &os);
+/// parameter buffer (netc_model_info), documented for the reader; with a
+/// `training` signature, the training entry points too.
+void emitHeader(const ModelSignature &signature,
+                const std::optional<TrainingSignature> &training,
+                llvm::raw_ostream &os);
 
 } // namespace mlir::netc
 

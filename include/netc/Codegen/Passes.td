@@ -5,7 +5,7 @@
 include "mlir/Pass/PassBase.td"
 
 def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
-  let summary = "Wrap each model in a C-callable forward entry point";
+  let summary = "Wrap each model in C-callable entry points";
   let description = [{
     For every `func.func` marked `netc.model`, adds the public function
     `@<name>_forward(%params, %input, %output : memref<f32>, %batch : i64)`
@@ -23,6 +23,13 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
     function becomes private so that it is inlined and dropped. Rank-0
     memrefs keep the bare-pointer calling convention applicable.
 
+    Where netc-autodiff has built a model's training function, the pass also
+    adds `<name>_backward`, `<name>_sgd_step` and `<name>_adam_step` (their C
+    signatures are in netc.h): the training function called on the caller's
+    buffers, then the gradients written out, or each parameter updated in
+    place by `netc.sgd_update` / `netc.adam_update` (running statistics take
+    their new values).
+
     ```mlir
     func.func @net_forward(%p: memref<f32>, %x: memref<f32>, %y: memref<f32>, %n: i64) {
       %pm = memref.reinterpret_cast %p to offset: [0], sizes: [260], strides: [1]
@@ -36,7 +43,9 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -46,12 +46,27 @@ struct ModelSignature {
   int64_t paramFloats = 0; ///< Size of the packed buffer, in floats.
 };
 
+/// What a model trains with, as its training entry points see it.
+struct TrainingSignature {
+  /// Cross entropy against int32 labels (N); otherwise the squared error
+  /// against float targets shaped like the output.
+  bool classification = true;
+  float labelSmoothing = 0.0f;
+  /// Bytes of temporaries one training step allocates at most: `fixedBytes`
+  /// plus `bytesPerSample` times the batch size. Zero when not measured.
+  int64_t fixedBytes = 0;
+  int64_t bytesPerSample = 0;
+};
+
 /// The functions of `module` that hold models (marked `netc.model`).
 SmallVector<func::FuncOp> getModelFunctions(ModuleOp module);
 
 /// Reads the signature of a model function; emits an error on `model` and
 /// fails if it is not of the form the frontend produces.
 FailureOr<ModelSignature> getModelSignature(func::FuncOp model);
+
+/// Reads the loss of a model function (`netc.loss`).
+TrainingSignature getTrainingSignature(func::FuncOp model);
 
 } // namespace mlir::netc
 

@@ -33,9 +33,10 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, llvm::SourceMgr &sourceMgr,
 FailureOr<ModelSignature> getSignature(ModuleOp module);
 
 /// Compiles an imported module as far as `emit` and writes the result
-/// (IR text, object bytes or header) to `os`. MLIR's command-line pass
-/// manager options (--mlir-print-ir-after-all, --mlir-timing) apply.
-LogicalResult compileModel(ModuleOp module, EmitKind emit,
+/// (IR text, object bytes or header) to `os`; with `training`, the training
+/// entry points too. MLIR's command-line pass manager options
+/// (--mlir-print-ir-after-all, --mlir-timing) apply.
+LogicalResult compileModel(ModuleOp module, EmitKind emit, bool training,
                            llvm::raw_pwrite_stream &os);
 
 /// Prints the per-layer table of `netc inspect`: output shape, parameter

@@ -13,12 +13,22 @@
 #define NETC_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir::netc {
 
-/// Exports each model's C entry points and lowers netc ops to linalg on
-/// tensors.
-void buildNetcToLinalgPipeline(OpPassManager &pm);
+struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
+  Option<bool> training{
+      *this, "training",
+      llvm::cl::desc("Also derive the gradients and emit the training entry "
+                     "points (backward, SGD and Adam steps)"),
+      llvm::cl::init(false)};
+};
+
+/// Derives the training functions (when `options.training`), exports each
+/// model's C entry points and lowers netc ops to linalg on tensors.
+void buildNetcToLinalgPipeline(OpPassManager &pm,
+                               const PipelineOptions &options);
 
 /// Turns tensors into buffers: one-shot bufferization across functions, then
 /// explicit deallocation of every temporary.
@@ -29,7 +39,7 @@ void buildBufferizePipeline(OpPassManager &pm);
 void buildLowerToLLVMPipeline(OpPassManager &pm);
 
 /// All of the above, netc dialect to LLVM dialect.
-void buildNetcToLLVMPipeline(OpPassManager &pm);
+void buildNetcToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options);
 
 /// Registers the stages above as textual pipelines (netc-to-linalg-pipeline,
 /// netc-bufferize-pipeline, netc-to-llvm-pipeline, netc-compile-pipeline).
