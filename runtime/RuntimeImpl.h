@@ -140,8 +140,8 @@ netc_status findFloatTensor(const char *path, const SafeTensorsFile &file,
 
 /// Converts the data of `entry`, found by findFloatTensor, to float32 at
 /// `dst`.
-void readFloatTensor(const SafeTensorsFile &file,
-                     const SafeTensorsEntry &entry, float *dst);
+void readFloatTensor(const SafeTensorsFile &file, const SafeTensorsEntry &entry,
+                     float *dst);
 
 /// A float32 tensor to write.
 struct TensorToWrite {
@@ -153,9 +153,9 @@ struct TensorToWrite {
 
 /// Writes `tensors` (unique names) as F32 in their order, with `metadata`
 /// as "__metadata__", to a safetensors file at `path`, atomically.
-netc_status writeSafeTensors(const char *path,
-                             const std::vector<TensorToWrite> &tensors,
-                             const std::map<std::string, std::string> &metadata);
+netc_status
+writeSafeTensors(const char *path, const std::vector<TensorToWrite> &tensors,
+                 const std::map<std::string, std::string> &metadata);
 
 //===----------------------------------------------------------------------===//
 // Random numbers

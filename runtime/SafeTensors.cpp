@@ -37,13 +37,13 @@ static DTypeInfo lookupDType(const std::string &name) {
     const char *name;
     DTypeInfo info;
   } kTypes[] = {
-      {"F32", {4, true, DType::F32}},     {"F64", {8, true, DType::F64}},
-      {"F16", {2, true, DType::F16}},     {"BF16", {2, true, DType::BF16}},
-      {"BOOL", {1, false, DType::F32}},   {"U8", {1, false, DType::F32}},
-      {"I8", {1, false, DType::F32}},     {"F8_E4M3", {1, false, DType::F32}},
+      {"F32", {4, true, DType::F32}},      {"F64", {8, true, DType::F64}},
+      {"F16", {2, true, DType::F16}},      {"BF16", {2, true, DType::BF16}},
+      {"BOOL", {1, false, DType::F32}},    {"U8", {1, false, DType::F32}},
+      {"I8", {1, false, DType::F32}},      {"F8_E4M3", {1, false, DType::F32}},
       {"F8_E5M2", {1, false, DType::F32}}, {"I16", {2, false, DType::F32}},
-      {"U16", {2, false, DType::F32}},    {"I32", {4, false, DType::F32}},
-      {"U32", {4, false, DType::F32}},    {"I64", {8, false, DType::F32}},
+      {"U16", {2, false, DType::F32}},     {"I32", {4, false, DType::F32}},
+      {"U32", {4, false, DType::F32}},     {"I64", {8, false, DType::F32}},
       {"U64", {8, false, DType::F32}},
   };
   for (const auto &type : kTypes)
@@ -66,8 +66,8 @@ static netc_status parseEntry(const char *path, const std::string &name,
                               SafeTensorsEntry &entry) {
   if (!value.is_object())
     return setError(NETC_ERROR_FORMAT,
-                    "%s: tensor '%s': header entry is not a JSON object",
-                    path, name.c_str());
+                    "%s: tensor '%s': header entry is not a JSON object", path,
+                    name.c_str());
   auto dtype = value.find("dtype");
   if (dtype == value.end() || !dtype->is_string())
     return setError(NETC_ERROR_FORMAT,
@@ -149,8 +149,7 @@ netc_status netc::readSafeTensors(const char *path, SafeTensorsFile &out) {
   if (header.is_discarded())
     return setError(NETC_ERROR_FORMAT, "%s: header is not valid JSON", path);
   if (!header.is_object())
-    return setError(NETC_ERROR_FORMAT, "%s: header is not a JSON object",
-                    path);
+    return setError(NETC_ERROR_FORMAT, "%s: header is not a JSON object", path);
 
   out.dataStart = 8 + headerSize;
   uint64_t dataSize = file.size - out.dataStart;
@@ -173,16 +172,16 @@ netc_status netc::readSafeTensors(const char *path, SafeTensorsFile &out) {
   std::vector<const std::pair<const std::string, SafeTensorsEntry> *> byOffset;
   for (const auto &item : out.tensors)
     byOffset.push_back(&item);
-  std::sort(byOffset.begin(), byOffset.end(), [](auto *a, auto *b) {
-    return a->second.begin < b->second.begin;
-  });
+  std::sort(byOffset.begin(), byOffset.end(),
+            [](auto *a, auto *b) { return a->second.begin < b->second.begin; });
   for (size_t i = 1; i < byOffset.size(); ++i) {
     const auto &prev = *byOffset[i - 1], &cur = *byOffset[i];
     if (cur.second.begin < prev.second.end)
       return setError(
           NETC_ERROR_FORMAT,
           "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
-          prev.first.c_str(), static_cast<unsigned long long>(prev.second.begin),
+          prev.first.c_str(),
+          static_cast<unsigned long long>(prev.second.begin),
           static_cast<unsigned long long>(prev.second.end), cur.first.c_str(),
           static_cast<unsigned long long>(cur.second.begin),
           static_cast<unsigned long long>(cur.second.end));
@@ -190,8 +189,7 @@ netc_status netc::readSafeTensors(const char *path, SafeTensorsFile &out) {
   return NETC_OK;
 }
 
-netc_status netc::findFloatTensor(const char *path,
-                                  const SafeTensorsFile &file,
+netc_status netc::findFloatTensor(const char *path, const SafeTensorsFile &file,
                                   const char *name, const int64_t *shape,
                                   int32_t rank,
                                   const SafeTensorsEntry *&entry) {
@@ -249,9 +247,8 @@ netc::writeSafeTensors(const char *path,
     offset += bytes;
   }
   // Invalid UTF-8 in a name is replaced rather than thrown about.
-  std::string text =
-      header.dump(/*indent=*/-1, ' ', /*ensure_ascii=*/false,
-                  json::error_handler_t::replace);
+  std::string text = header.dump(/*indent=*/-1, ' ', /*ensure_ascii=*/false,
+                                 json::error_handler_t::replace);
   // Pad with spaces so the data starts 8-byte aligned.
   text.resize((text.size() + 7) / 8 * 8, ' ');
   uint64_t headerSize = text.size();
@@ -265,7 +262,9 @@ netc_status netc_params_load_safetensors(const netc_model_info *model,
   if (!model || !path || !params)
     return setError(NETC_ERROR_INVALID_ARGUMENT,
                     "netc_params_load_safetensors: %s is NULL",
-                    !model ? "model" : !path ? "path" : "params");
+                    !model  ? "model"
+                    : !path ? "path"
+                            : "params");
   if (netc_status status = checkModel(model, path))
     return status;
   SafeTensorsFile file;
@@ -276,9 +275,8 @@ netc_status netc_params_load_safetensors(const netc_model_info *model,
   std::vector<const SafeTensorsEntry *> sources(model->num_params);
   for (int32_t i = 0; i < model->num_params; ++i) {
     const netc_param_info &param = model->params[i];
-    if (netc_status status = findFloatTensor(path, file, param.name,
-                                             param.shape, param.rank,
-                                             sources[i]))
+    if (netc_status status = findFloatTensor(
+            path, file, param.name, param.shape, param.rank, sources[i]))
       return status;
   }
   for (int32_t i = 0; i < model->num_params; ++i)
@@ -292,7 +290,9 @@ netc_status netc_params_save_safetensors(const netc_model_info *model,
   if (!model || !path || !params)
     return setError(NETC_ERROR_INVALID_ARGUMENT,
                     "netc_params_save_safetensors: %s is NULL",
-                    !model ? "model" : !path ? "path" : "params");
+                    !model  ? "model"
+                    : !path ? "path"
+                            : "params");
   if (netc_status status = checkModel(model, path))
     return status;
   if (netc_status status = checkUniqueNames(model, path))

@@ -309,6 +309,327 @@ typedef void (*netc_adam_step_fn)(float *params, float *exp_avg,
                                   uint64_t seed, const float *hparams,
                                   float *loss);
 
+/* ====== Training: optimizer options ======
+ *
+ * The options of torch.optim.SGD, Adam and AdamW, checked as PyTorch checks
+ * them. Training is layered as in ggml-opt: a low-level trainer that runs
+ * one step at a time (netc_trainer_step), then the high-level netc_fit loop
+ * over a dataset with checkpoints, resume and progress reports. Neither
+ * computes a tensor: the compiled m_sgd_step / m_adam_step / m_forward do. */
+
+typedef enum netc_optimizer_kind {
+  NETC_OPTIMIZER_SGD = 0,   /* torch.optim.SGD */
+  NETC_OPTIMIZER_ADAM = 1,  /* torch.optim.Adam: weight decay added to the
+                               gradient (L2) */
+  NETC_OPTIMIZER_ADAMW = 2, /* torch.optim.AdamW: decoupled weight decay */
+} netc_optimizer_kind;
+
+/* Optimizer hyperparameters, as doubles like PyTorch's Python floats; the
+ * trainer rounds them to float32 for the compiled step. Fields a kind does
+ * not use are ignored (momentum, dampening and nesterov by Adam; the betas
+ * and eps by SGD). */
+typedef struct netc_optimizer_options {
+  int32_t kind;        /* a netc_optimizer_kind */
+  double lr;           /* learning rate, >= 0 */
+  double momentum;     /* SGD, >= 0; 0 disables the momentum buffer */
+  double dampening;    /* SGD */
+  double weight_decay; /* >= 0 */
+  int32_t nesterov;    /* SGD, 0 or 1: needs momentum > 0, dampening 0 */
+  double beta1;        /* Adam/AdamW, in [0, 1) */
+  double beta2;        /* Adam/AdamW, in [0, 1) */
+  double eps;          /* Adam/AdamW, >= 0 */
+} netc_optimizer_options;
+
+/* PyTorch's defaults for `kind`: momentum 0, dampening 0, weight_decay 0,
+ * nesterov 0; betas (0.9, 0.999), eps 1e-8, lr 1e-3 for Adam and AdamW, and
+ * weight_decay 1e-2 for AdamW. torch.optim.SGD has no default learning rate
+ * (lr is required); netc uses 0.01 so that the defaults are usable. An
+ * unknown `kind` gets the SGD defaults with that kind, which
+ * netc_optimizer_options_check then refuses. */
+NETC_API netc_optimizer_options
+netc_optimizer_options_default(netc_optimizer_kind kind);
+
+/* Checks `options` as torch.optim's constructors do, with their messages
+ * (values as Python prints them, e.g. "Invalid learning rate: -0.1"):
+ *
+ *   lr >= 0                   "Invalid learning rate: <lr>"
+ *   SGD: momentum >= 0        "Invalid momentum value: <momentum>"
+ *   weight_decay >= 0         "Invalid weight_decay value: <weight_decay>"
+ *   SGD nesterov: momentum > 0 and dampening == 0
+ *                             "Nesterov momentum requires a momentum and
+ *                              zero dampening"
+ *   Adam(W): eps >= 0         "Invalid epsilon value: <eps>"
+ *   Adam(W): 0 <= beta1 < 1   "Invalid beta parameter at index 0: <beta1>"
+ *   Adam(W): 0 <= beta2 < 1   "Invalid beta parameter at index 1: <beta2>"
+ *
+ * Beyond PyTorch, NaN and infinite values (and nesterov other than 0 or 1,
+ * an unknown kind) are refused too. NETC_ERROR_INVALID_ARGUMENT on failure,
+ * the message in netc_last_error(). */
+NETC_API netc_status
+netc_optimizer_options_check(const netc_optimizer_options *options);
+
+/* ====== Training: the trainer (low level) ======
+ *
+ * A trainer owns a model's parameters, its optimizer state and the step
+ * count, and calls the compiled step function once per netc_trainer_step:
+ *
+ *   netc_model_entry_points entry = {m_forward, m_sgd_step, m_adam_step};
+ *   netc_optimizer_options options =
+ *       netc_optimizer_options_default(NETC_OPTIMIZER_SGD);
+ *   options.lr = 0.01; options.momentum = 0.9;
+ *   netc_trainer *trainer;
+ *   if (netc_trainer_create(&m_info, &entry, &options, 42, &trainer))
+ *     ...netc_last_error()...
+ *   float loss;
+ *   netc_trainer_step(trainer, images, labels, 64, &loss);
+ *   netc_trainer_save_checkpoint(trainer, "m.ckpt.safetensors");
+ *   netc_trainer_free(trainer);
+ *
+ * Threading: a trainer is used by one thread at a time. */
+
+/* A model's compiled entry points. Only the step of the optimizer kind in
+ * use is required; `forward` is needed to measure test accuracy in
+ * netc_fit. Functions a trainer never calls may be NULL. */
+typedef struct netc_model_entry_points {
+  netc_forward_fn forward;
+  netc_sgd_step_fn sgd_step;
+  netc_adam_step_fn adam_step;
+} netc_model_entry_points;
+
+/* Parameters, optimizer state, step count, fit position and history. */
+typedef struct netc_trainer netc_trainer;
+
+/* SplitMix64 (Steele, Lea, Flood 2014): the `index`-th output (from 1) of
+ * the generator seeded with `seed`,
+ *
+ *   z = seed + index * 0x9e3779b97f4a7c15;
+ *   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+ *   z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+ *   return z ^ (z >> 31);
+ *
+ * The trainer derives step t's dropout seed as netc_seed_derive(seed, t)
+ * and netc_fit epoch e's shuffle seed as netc_seed_derive(shuffle_seed,
+ * e + 1), so neighbouring seeds give unrelated streams. */
+NETC_API uint64_t netc_seed_derive(uint64_t seed, uint64_t index);
+
+/* Creates a trainer for `model` with the compiled `entry` points (copied),
+ * `options` (checked with netc_optimizer_options_check) and `seed`. The
+ * parameters are initialised with netc_params_init(model, seed) (load other
+ * values into netc_trainer_params, or with netc_trainer_load_checkpoint);
+ * the optimizer state (SGD's momentum buffer, Adam's exp_avg and
+ * exp_avg_sq, each laid out like the parameters) starts at zero and the
+ * step count at 0. `model` must outlive the trainer. On failure `*out` is
+ * NULL: NETC_ERROR_INVALID_ARGUMENT for a bad model or options or a missing
+ * step function, NETC_ERROR_OUT_OF_MEMORY. */
+NETC_API netc_status netc_trainer_create(const netc_model_info *model,
+                                         const netc_model_entry_points *entry,
+                                         const netc_optimizer_options *options,
+                                         uint64_t seed, netc_trainer **out);
+/* Frees a trainer and everything it owns; NULL is ignored. */
+NETC_API void netc_trainer_free(netc_trainer *trainer);
+
+/* Runs one optimizer step on a batch: `input` holds batch * (input numel)
+ * floats, `target` the compiled step's target (int32 labels for cross
+ * entropy, floats for mse; batch >= 1). The hparams array is filled from
+ * the options (rounded to float32), then:
+ *
+ *   SGD:   NETC_SGD_FIRST_STEP is 1 on the first step taken with momentum
+ *          != 0 (torch creates the momentum buffer then), else 0.
+ *   Adam:  with t = step count + 1, NETC_ADAM_BIAS_CORRECTION1 =
+ *          (float)(1 - pow(beta1, t)) computed in double, likewise 2 with
+ *          beta2; NETC_ADAM_DECOUPLED is 1 for AdamW.
+ *
+ * The dropout seed is netc_seed_derive(seed, t). The step count becomes t
+ * and `*loss` (may be NULL) receives the batch's mean loss. A NaN or
+ * infinite loss returns NETC_ERROR_DIVERGED: the step has happened (and the
+ * parameters are likely ruined), so restore a checkpoint to go on. */
+NETC_API netc_status netc_trainer_step(netc_trainer *trainer,
+                                       const float *input, const void *target,
+                                       int64_t batch, float *loss);
+
+/* Replaces the options between steps (a new learning rate, say). They are
+ * checked first; a different kind is NETC_ERROR_INVALID_ARGUMENT, since the
+ * optimizer state would not fit. */
+NETC_API netc_status
+netc_trainer_set_options(netc_trainer *trainer,
+                         const netc_optimizer_options *options);
+
+/* The current options, or NULL for a NULL trainer. Valid until the next
+ * call that changes them. */
+NETC_API const netc_optimizer_options *
+netc_trainer_options(const netc_trainer *trainer);
+/* The parameter buffer (model->param_floats floats, owned by the trainer;
+ * write to it to load other weights), or NULL for a NULL trainer. */
+NETC_API float *netc_trainer_params(netc_trainer *trainer);
+/* Steps taken so far (restored by a checkpoint), or -1 for NULL. */
+NETC_API int64_t netc_trainer_step_count(const netc_trainer *trainer);
+/* The seed the trainer was created with (or its checkpoint's). */
+NETC_API uint64_t netc_trainer_seed(const netc_trainer *trainer);
+/* The model the trainer was created for. */
+NETC_API const netc_model_info *netc_trainer_model(const netc_trainer *trainer);
+
+/* ====== Training: checkpoints ======
+ *
+ * A checkpoint is ONE safetensors file, written atomically (a temporary
+ * file, fsync, rename), so a crash leaves the previous checkpoint whole:
+ *
+ *   <name>                            every parameter (state_dict names, F32;
+ *                                     loadable alone with
+ *                                     netc_params_load_safetensors)
+ *   optimizer.momentum_buffer.<name>  SGD, once a step with momentum ran
+ *   optimizer.exp_avg.<name>          Adam, AdamW
+ *   optimizer.exp_avg_sq.<name>
+ *   __metadata__                      strings: "format" "pt",
+ *       "netc.checkpoint" "1", "model", "step", "seed", "optimizer" ("sgd",
+ *       "adam", "adamw") and its options ("lr", "momentum", "dampening",
+ *       "weight_decay", "nesterov", "beta1", "beta2", "eps"), netc_fit's
+ *       position ("epoch", "batches_done", "epoch_loss_sum",
+ *       "epoch_samples", "batch_size", "shuffle_seed", "train_size") and
+ *       "history", a JSON array of {"epoch", "train_loss",
+ *       "test_accuracy", "seconds"} (null for NaN).
+ *
+ * Numbers are written so that they read back exactly (doubles with 17
+ * significant digits). Optimizer state is saved for every state_dict entry,
+ * running statistics included, so that a resumed run continues bit for
+ * bit. */
+
+/* Writes the trainer's whole state to `path` atomically (see above).
+ * NETC_ERROR_IO if it cannot be written; the old file is then untouched. */
+NETC_API netc_status netc_trainer_save_checkpoint(const netc_trainer *trainer,
+                                                  const char *path);
+
+/* Restores everything netc_trainer_save_checkpoint wrote: parameters,
+ * optimizer state, step count, seed, options, fit position and history.
+ * Every tensor must be present with the model's shape and F32
+ * (NETC_ERROR_MISMATCH naming the tensor, or a checkpoint written for
+ * another model or optimizer kind); metadata must be present and parse
+ * (NETC_ERROR_FORMAT naming the key). Everything is checked before anything
+ * changes, so a failed load leaves the trainer as it was. */
+NETC_API netc_status netc_trainer_load_checkpoint(netc_trainer *trainer,
+                                                  const char *path);
+
+/* ====== Training: the fit loop (high level) ======
+ *
+ * netc_fit trains a classifier (a model compiled with cross entropy, whose
+ * target is int32 labels) on an IDX dataset, epoch by epoch:
+ *
+ *   1. Epoch e visits the training set in the order netc_shuffle_indices
+ *      gives 0..n-1 with seed netc_seed_derive(shuffle_seed, e + 1), in
+ *      batches of batch_size; the last batch holds the n % batch_size
+ *      samples left, if any.
+ *   2. After each batch: the trainer's position advances, a checkpoint is
+ *      written every `checkpoint_every` batches (if > 0 and a path is set),
+ *      then `progress` is called.
+ *   3. After each epoch: test accuracy (argmax of m_forward's output row vs
+ *      the label) if a test set is given, the epoch joins the history, the
+ *      checkpoint is written, then `epoch_end` is called.
+ *
+ * Since an epoch's order is recomputed from (shuffle_seed, e), a checkpoint
+ * taken after batch k of epoch e resumes exactly there: with `resume` set,
+ * fit first loads `checkpoint_path` and then runs the same steps, with the
+ * same seeds, as the uninterrupted run, so the parameters come out bit for
+ * bit the same. That assumes the same compiled object on the same machine
+ * (the compiled step's float rounding and threading), the same datasets and
+ * normalisation, and the same batch size and shuffle seed (checked). */
+
+/* Reported after every batch. */
+typedef struct netc_progress {
+  int64_t epoch;           /* from 0 */
+  int64_t epochs;          /* the fit's epoch count */
+  int64_t batches_done;    /* batches of this epoch done, this one included */
+  int64_t batches_total;   /* batches per epoch */
+  int64_t samples_done;    /* samples of this epoch done */
+  int64_t samples_total;   /* training set size */
+  double loss;             /* mean loss per sample over the epoch so far */
+  double images_per_second; /* training throughput in this epoch and call */
+  double elapsed;          /* seconds since this epoch (or call) started */
+} netc_progress;
+
+/* One epoch's results; also the trainer's history entries. */
+typedef struct netc_epoch_result {
+  int64_t epoch;        /* from 0 */
+  double train_loss;    /* mean loss per sample over the epoch */
+  double test_accuracy; /* fraction in [0, 1]; NaN without a test set */
+  double seconds;       /* training and testing time, this call's part */
+} netc_epoch_result;
+
+typedef void (*netc_progress_fn)(const netc_progress *progress, void *user);
+typedef void (*netc_epoch_fn)(const netc_epoch_result *result, void *user);
+
+typedef struct netc_fit_options {
+  const netc_dataset *train;  /* with labels; required */
+  const netc_dataset *test;   /* with labels; NULL for no testing */
+  float mean, stddev;         /* normalisation (netc_dataset_get_batch) */
+  int64_t epochs;             /* total: a resumed fit runs the rest */
+  int64_t batch_size;         /* >= 1 */
+  uint64_t shuffle_seed;
+  const char *checkpoint_path; /* NULL: no checkpoints */
+  int64_t checkpoint_every;   /* batches; 0: only at the end of epochs */
+  int32_t resume;             /* 1: load checkpoint_path first */
+  netc_progress_fn progress;  /* may be NULL, e.g. netc_progress_bar */
+  netc_epoch_fn epoch_end;    /* may be NULL, e.g. netc_epoch_summary */
+  void *user;                 /* passed to both callbacks */
+} netc_fit_options;
+
+/* No datasets, mean 0, stddev 1, 1 epoch, batch size 64, shuffle seed 0,
+ * no checkpoints and no callbacks. */
+NETC_API netc_fit_options netc_fit_options_default(void);
+
+typedef struct netc_fit_report {
+  int64_t start_epoch;        /* where this call began (after resuming) */
+  int64_t start_batch;
+  int64_t epochs_done;        /* the trainer's completed epochs at the end */
+  int64_t batches_run;        /* steps this call took */
+  netc_epoch_result last;     /* the last completed epoch; epoch -1 if none */
+  double seconds;             /* this call's wall time */
+} netc_fit_report;
+
+/* Trains `trainer` as described above until `options->epochs` epochs are
+ * complete; `report` (may be NULL) is filled on success and on failure.
+ * NETC_ERROR_INVALID_ARGUMENT for bad options, datasets without labels, an
+ * empty training set or a missing forward with a test set;
+ * NETC_ERROR_MISMATCH for images that do not fit the model's input, or a
+ * resumed position recorded with another batch size, shuffle seed or
+ * training set size; NETC_ERROR_DIVERGED, naming the epoch and batch, when
+ * a loss is NaN or inf: no checkpoint is written after it, so the last one
+ * stays the last good state. Errors of checkpoint I/O stop training. */
+NETC_API netc_status netc_fit(netc_trainer *trainer,
+                              const netc_fit_options *options,
+                              netc_fit_report *report);
+
+/* The trainer's fit position: completed epochs and batches done in the
+ * next one (both 0 for a new trainer). */
+NETC_API netc_status netc_trainer_position(const netc_trainer *trainer,
+                                           int64_t *epoch,
+                                           int64_t *batches_done);
+/* The trainer's history, one entry per completed epoch; `*count` entries,
+ * valid until the next call that changes the trainer. NULL if there are
+ * none or the trainer is NULL. */
+NETC_API const netc_epoch_result *
+netc_trainer_history(const netc_trainer *trainer, int64_t *count);
+
+/* A progress callback drawing one line on `user` (a FILE *, NULL for
+ * stderr), redrawn with \r after every batch:
+ *   epoch 2/10 [=========>          ] 512/938 loss 0.3412 4521 img/s ETA 0:09
+ */
+NETC_API void netc_progress_bar(const netc_progress *progress, void *user);
+/* An epoch callback ending the bar's line with the epoch's summary on
+ * `user` (a FILE *, NULL for stderr):
+ *   epoch 2: train loss 0.3012, test accuracy 97.41%, 12.3 s */
+NETC_API void netc_epoch_summary(const netc_epoch_result *result, void *user);
+
+/* ====== Training: plots ====== */
+
+/* Draws `count` epochs of `history` (e.g. netc_trainer_history) as an RGB
+ * PNG of `width` x `height` pixels (0, 0 for 640 x 480; at least 200 x 160):
+ * two panels, train loss per epoch on top and test accuracy (%) below,
+ * each with axes, tick labels and a title; NaN points are left out. The
+ * file is written atomically. */
+NETC_API netc_status netc_plot_history_png(const char *path,
+                                           const netc_epoch_result *history,
+                                           int64_t count, int32_t width,
+                                           int32_t height);
+
 #ifdef __cplusplus
 }
 #endif
