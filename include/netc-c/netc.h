@@ -3,7 +3,8 @@
  * The small runtime a netc-compiled model links against. Compute lives in
  * the object `netc compile` emits; this library only moves data: parameter
  * storage, safetensors weights by PyTorch state_dict name, .npy arrays,
- * seeded PyTorch-style initialisation and IDX (MNIST) datasets.
+ * seeded PyTorch-style initialisation, IDX (MNIST) datasets, and training
+ * around the compiled step functions (trainer, checkpoints, fit loop, plots).
  *
  * A generated model header (`netc compile --emit=header`) includes this file
  * and describes its model with a netc_model_info. Typical use:
