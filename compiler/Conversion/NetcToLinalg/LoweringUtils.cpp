@@ -33,7 +33,7 @@ Value mlir::netc::createIndexConstant(OpBuilder &b, Location loc,
 Value mlir::netc::createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                               Value batchSource) {
   SmallVector<Value> dynamicSizes;
-  if (type.isDynamicDim(0))
+  if (type.getRank() > 0 && type.isDynamicDim(0))
     dynamicSizes.push_back(tensor::DimOp::create(b, loc, batchSource, 0));
   return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
                                  dynamicSizes);
@@ -90,6 +90,50 @@ Value mlir::netc::buildElementwise(OpBuilder &b, Location loc,
   SmallVector<AffineMap> maps(inputs.size(),
                               b.getMultiDimIdentityMap(type.getRank()));
   return buildParallelGeneric(b, loc, type, inputs.front(), inputs, maps, body);
+}
+
+SmallVector<Value> mlir::netc::buildGeneric(OpBuilder &b, Location loc,
+                                            ValueRange inputs,
+                                            ArrayRef<AffineMap> inputMaps,
+                                            ValueRange inits,
+                                            AffineMap outputMap,
+                                            MultiBodyBuilder body) {
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.append(inits.size(), outputMap);
+  SmallVector<utils::IteratorType> iterators(outputMap.getNumDims(),
+                                             utils::IteratorType::reduction);
+  for (AffineExpr result : outputMap.getResults())
+    iterators[cast<AffineDimExpr>(result).getPosition()] =
+        utils::IteratorType::parallel;
+  auto generic = linalg::GenericOp::create(
+      b, loc, inits.getTypes(), inputs, inits, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        linalg::YieldOp::create(nested, nestedLoc,
+                                body(nested, nestedLoc, args));
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+Value mlir::netc::createCountF32(OpBuilder &b, Location loc, Value tensor,
+                                 ArrayRef<int64_t> dims) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  int64_t staticCount = 1;
+  for (int64_t d : dims)
+    if (!type.isDynamicDim(d))
+      staticCount *= type.getDimSize(d);
+  Value count;
+  for (int64_t d : dims) {
+    if (!type.isDynamicDim(d))
+      continue;
+    Value extent = tensor::DimOp::create(b, loc, tensor, d);
+    count = count ? arith::MulIOp::create(b, loc, count, extent) : extent;
+  }
+  if (!count || staticCount != 1) {
+    Value constant = createIndexConstant(b, loc, staticCount);
+    count = count ? arith::MulIOp::create(b, loc, constant, count) : constant;
+  }
+  Value asInt = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), count);
+  return arith::UIToFPOp::create(b, loc, b.getF32Type(), asInt);
 }
 
 bool mlir::netc::isZeroPadding(ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
