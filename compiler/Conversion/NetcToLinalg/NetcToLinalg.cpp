@@ -40,6 +40,7 @@ struct ConvertNetcToLinalg
     populateActivationPatterns(patterns);
     populateNormalizationPatterns(patterns);
     populateShapePatterns(patterns);
+    populateLossPatterns(patterns);
 
     // A netc op left unconverted is reported (with the patterns'
     // match-failure reasons under -debug) and fails the pass.

@@ -21,6 +21,7 @@ void populateLinearPatterns(RewritePatternSet &patterns);
 void populateActivationPatterns(RewritePatternSet &patterns);
 void populateNormalizationPatterns(RewritePatternSet &patterns);
 void populateShapePatterns(RewritePatternSet &patterns);
+void populateLossPatterns(RewritePatternSet &patterns);
 } // namespace mlir::netc
 
 #endif // NETC_CONVERSION_NETCTOLINALG_POPULATEPATTERNS_H
