@@ -531,7 +531,12 @@ NETC_API netc_status netc_trainer_load_checkpoint(netc_trainer *trainer,
  * same seeds, as the uninterrupted run, so the parameters come out bit for
  * bit the same. That assumes the same compiled object on the same machine
  * (the compiled step's float rounding and threading), the same datasets and
- * normalisation, and the same batch size and shuffle seed (checked). */
+ * normalisation, and the same batch size and shuffle seed (checked).
+ *
+ * `resume` is only netc_trainer_load_checkpoint before the loop: fit always
+ * continues from the trainer's position. A program that wants other options
+ * after resuming loads the checkpoint, calls netc_trainer_set_options and
+ * fits without `resume`. */
 
 /* Reported after every batch. */
 typedef struct netc_progress {
