@@ -1,8 +1,13 @@
 //===- Normalization.cpp - netc normalization ops to linalg ---------------===//
 //
-// netc.batch_norm folds its running statistics and affine parameters into a
-// per-channel scale and shift, as torch's CPU kernel does, then applies
-// x * scale + shift elementwise. netc.dropout is the identity at inference.
+// Batch normalization, as torch's CPU kernel computes it: the statistics and
+// affine parameters fold into a per-channel scale = invstd * w and
+// shift = b - mean * scale, then y = x * scale + shift elementwise. At
+// inference the statistics are the running ones; in training they are the
+// batch's, reduced over every dimension but the channel in two passes (the
+// mean, then the sum of squared deviations from it: stable in f32), and
+// the running statistics are updated from them. netc.dropout is the identity
+// at inference.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,72 +18,276 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
 using namespace mlir::netc;
+
+/// The (C) type of the per-channel tensors of an (N, C, ...) tensor.
+static RankedTensorType getChannelType(Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  return RankedTensorType::get({type.getDimSize(1)}, type.getElementType());
+}
+
+/// The dimensions batch normalization reduces: all but the channel.
+static SmallVector<int64_t> getNonChannelDims(Value input) {
+  auto rank = cast<RankedTensorType>(input.getType()).getRank();
+  SmallVector<int64_t> dims{0};
+  llvm::append_range(dims, llvm::seq<int64_t>(2, rank));
+  return dims;
+}
+
+/// Sums per channel of (N, C, ...) `inputs`, read elementwise, and of
+/// per-channel `channelInputs`: one result per `combine` accumulator, each
+/// starting at 0.
+static SmallVector<Value> buildChannelSums(OpBuilder &b, Location loc,
+                                           ValueRange inputs,
+                                           ValueRange channelInputs,
+                                           unsigned numSums,
+                                           MultiBodyBuilder combine) {
+  unsigned rank = cast<RankedTensorType>(inputs.front().getType()).getRank();
+  AffineMap channel = getChannelMap(rank, b.getContext());
+  SmallVector<Value> operands(inputs);
+  llvm::append_range(operands, channelInputs);
+  SmallVector<AffineMap> maps(inputs.size(), b.getMultiDimIdentityMap(rank));
+  maps.append(channelInputs.size(), channel);
+  Value zeros = createFilled(b, loc, getChannelType(inputs.front()), Value(),
+                             createF32Constant(b, loc, 0.0));
+  return buildGeneric(b, loc, operands, maps,
+                      SmallVector<Value>(numSums, zeros), channel, combine);
+}
+
+/// y = x * scale + shift with scale = invstd * w and shift = b - mean *
+/// scale per channel (w and b optional), as torch's CPU kernel applies batch
+/// normalization. `invStdOf` gives the invstd from the element of `stat`.
+static Value
+applyBatchNorm(OpBuilder &b, Location loc, Value input, Value mean, Value stat,
+               Value weight, Value bias,
+               function_ref<Value(OpBuilder &, Location, Value)> invStdOf) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<Value> stats{mean, stat};
+  if (weight)
+    stats.push_back(weight);
+  if (bias)
+    stats.push_back(bias);
+  RankedTensorType channelType = getChannelType(input);
+  Value empty = createEmpty(b, loc, channelType, Value());
+  SmallVector<Value> folded = buildGeneric(
+      b, loc, stats,
+      SmallVector<AffineMap>(stats.size(), b.getMultiDimIdentityMap(1)),
+      ValueRange{empty, empty}, b.getMultiDimIdentityMap(1),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value invStd = invStdOf(nb, l, args[1]);
+        Value scale =
+            weight ? arith::MulFOp::create(nb, l, invStd, args[2]) : invStd;
+        Value meanScale = arith::MulFOp::create(nb, l, args[0], scale);
+        Value shift =
+            bias ? arith::SubFOp::create(nb, l, args[weight ? 3 : 2], meanScale)
+                 : arith::NegFOp::create(nb, l, meanScale).getResult();
+        return SmallVector<Value>{scale, shift};
+      });
+
+  AffineMap channel = getChannelMap(type.getRank(), b.getContext());
+  return buildParallelGeneric(
+      b, loc, type, input, ValueRange{input, folded[0], folded[1]},
+      {b.getMultiDimIdentityMap(type.getRank()), channel, channel},
+      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        return arith::AddFOp::create(
+            nb, l, arith::MulFOp::create(nb, l, args[0], args[1]), args[2]);
+      });
+}
 
 //===----------------------------------------------------------------------===//
 // BatchNormOp
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// Normalizes with the running statistics: invstd = 1 / sqrt(var + eps).
 struct BatchNormOpLowering : public OpConversionPattern<BatchNormOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(BatchNormOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    double eps = op.getEps().convertToDouble();
+    Value result = applyBatchNorm(
+        rewriter, op.getLoc(), adaptor.getInput(), adaptor.getRunningMean(),
+        adaptor.getRunningVar(), adaptor.getWeight(), adaptor.getBias(),
+        [&](OpBuilder &b, Location l, Value var) -> Value {
+          return arith::DivFOp::create(
+              b, l, createF32Constant(b, l, 1.0),
+              math::SqrtOp::create(
+                  b, l,
+                  arith::AddFOp::create(b, l, var,
+                                        createF32Constant(b, l, eps))));
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// BatchNormTrainOp
+//===----------------------------------------------------------------------===//
+
+/// Normalizes with the batch statistics over n = N * spatial elements per
+/// channel: mean, the biased variance var = sum((x - mean)^2) / n and
+/// invstd = 1 / sqrt(var + eps); the running statistics become
+/// m * mean + (1 - m) * running_mean and m * var * n / (n - 1) +
+/// (1 - m) * running_var (torch's order; n = 1 divides by zero, where torch
+/// raises an error).
+struct BatchNormTrainOpLowering : public OpConversionPattern<BatchNormTrainOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(BatchNormTrainOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value input = adaptor.getInput();
-    auto type = cast<RankedTensorType>(input.getType());
-    Value weight = adaptor.getWeight(), bias = adaptor.getBias();
+    Value count =
+        createCountF32(rewriter, loc, input, getNonChannelDims(input));
 
-    // scale = w / sqrt(var + eps), shift = b - mean * scale, per channel.
-    SmallVector<Value> stats{adaptor.getRunningMean(), adaptor.getRunningVar()};
-    if (weight)
-      stats.push_back(weight);
-    if (bias)
-      stats.push_back(bias);
-    auto channelType =
-        RankedTensorType::get({type.getDimSize(1)}, type.getElementType());
-    Value empty = tensor::EmptyOp::create(rewriter, loc, channelType.getShape(),
-                                          channelType.getElementType());
-    SmallVector<AffineMap> maps(stats.size() + 2,
-                                rewriter.getMultiDimIdentityMap(1));
+    Value sum = buildChannelSums(
+        rewriter, loc, input, {}, 1,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          return SmallVector<Value>{arith::AddFOp::create(b, l, args[1],
+                                                          args[0])};
+        })[0];
+    Value mean = buildElementwise(
+        rewriter, loc, sum,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          return arith::DivFOp::create(b, l, args[0], count);
+        });
+    Value squares = buildChannelSums(
+        rewriter, loc, input, mean, 1,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          Value centered = arith::SubFOp::create(b, l, args[0], args[1]);
+          return SmallVector<Value>{arith::AddFOp::create(
+              b, l, args[2], arith::MulFOp::create(b, l, centered, centered))};
+        })[0];
+
+    // invstd and the running statistics, per channel.
     double eps = op.getEps().convertToDouble();
-    auto folded = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{channelType, channelType}, stats,
-        ValueRange{empty, empty}, maps, {utils::IteratorType::parallel},
+    double momentum = op.getMomentum().convertToDouble();
+    RankedTensorType channelType = getChannelType(input);
+    Value empty = createEmpty(rewriter, loc, channelType, Value());
+    SmallVector<Value> stats = buildGeneric(
+        rewriter, loc,
+        ValueRange{mean, squares, adaptor.getRunningMean(),
+                   adaptor.getRunningVar()},
+        SmallVector<AffineMap>(4, rewriter.getMultiDimIdentityMap(1)),
+        ValueRange{empty, empty, empty}, rewriter.getMultiDimIdentityMap(1),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value mean = args[0], var = args[1];
+          Value mean = args[0], squares = args[1];
+          Value var = arith::DivFOp::create(b, l, squares, count);
           Value invStd = arith::DivFOp::create(
               b, l, createF32Constant(b, l, 1.0),
               math::SqrtOp::create(
                   b, l,
                   arith::AddFOp::create(b, l, var,
                                         createF32Constant(b, l, eps))));
-          Value scale =
-              weight ? arith::MulFOp::create(b, l, invStd, args[2]) : invStd;
-          Value meanScale = arith::MulFOp::create(b, l, mean, scale);
-          Value shift =
-              bias
-                  ? arith::SubFOp::create(b, l, args[weight ? 3 : 2], meanScale)
-                  : arith::NegFOp::create(b, l, meanScale).getResult();
-          linalg::YieldOp::create(b, l, ValueRange{scale, shift});
+          Value unbiased = arith::DivFOp::create(
+              b, l, squares,
+              arith::SubFOp::create(b, l, count,
+                                    createF32Constant(b, l, 1.0)));
+          Value m = createF32Constant(b, l, momentum);
+          Value keep = createF32Constant(b, l, 1.0 - momentum);
+          auto update = [&](Value batchStat, Value running) -> Value {
+            return arith::AddFOp::create(
+                b, l, arith::MulFOp::create(b, l, m, batchStat),
+                arith::MulFOp::create(b, l, keep, running));
+          };
+          return SmallVector<Value>{invStd, update(mean, args[2]),
+                                    update(unbiased, args[3])};
         });
 
-    AffineMap channel = getChannelMap(type.getRank(), rewriter.getContext());
-    Value result = buildParallelGeneric(
-        rewriter, loc, type, input,
-        ValueRange{input, folded.getResult(0), folded.getResult(1)},
-        {rewriter.getMultiDimIdentityMap(type.getRank()), channel, channel},
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::AddFOp::create(
-              b, l, arith::MulFOp::create(b, l, args[0], args[1]), args[2]);
+    Value result = applyBatchNorm(
+        rewriter, loc, input, mean, stats[0], adaptor.getWeight(),
+        adaptor.getBias(),
+        [](OpBuilder &, Location, Value invStd) { return invStd; });
+    rewriter.replaceOp(op, {result, stats[1], stats[2], mean, stats[0]});
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// BatchNormGradOp
+//===----------------------------------------------------------------------===//
+
+/// torch's CPU backward in training mode, per channel over n elements:
+/// sum = sum(dy), dotp = sum((x - mean) * dy) (one reduction), then
+/// dx = (dy - sum / n - (x - mean) * k) * (invstd * w) with
+/// k = dotp * invstd * invstd / n; dw = dotp * invstd, db = sum. This is
+/// w * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat the
+/// normalized input.
+struct BatchNormGradOpLowering : public OpConversionPattern<BatchNormGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(BatchNormGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), resultGrad = adaptor.getResultGrad();
+    Value mean = adaptor.getBatchMean(), invStd = adaptor.getBatchInvstd();
+    Value weight = adaptor.getWeight();
+    Value count =
+        createCountF32(rewriter, loc, input, getNonChannelDims(input));
+
+    SmallVector<Value> sums = buildChannelSums(
+        rewriter, loc, ValueRange{input, resultGrad}, mean, 2,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0], dy = args[1], mean = args[2];
+          Value centered = arith::SubFOp::create(b, l, x, mean);
+          return SmallVector<Value>{
+              arith::AddFOp::create(b, l, args[3], dy),
+              arith::AddFOp::create(
+                  b, l, args[4], arith::MulFOp::create(b, l, centered, dy))};
         });
-    rewriter.replaceOp(op, result);
+    Value sum = sums[0], dotp = sums[1];
+
+    // Per channel: k, the mean of dy, the scale invstd * w and dw.
+    SmallVector<Value> perChannel{dotp, sum, invStd};
+    if (weight)
+      perChannel.push_back(weight);
+    RankedTensorType channelType = getChannelType(input);
+    Value empty = createEmpty(rewriter, loc, channelType, Value());
+    SmallVector<Value> terms = buildGeneric(
+        rewriter, loc, perChannel,
+        SmallVector<AffineMap>(perChannel.size(),
+                               rewriter.getMultiDimIdentityMap(1)),
+        ValueRange{empty, empty, empty, empty},
+        rewriter.getMultiDimIdentityMap(1),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value dotp = args[0], sum = args[1], invStd = args[2];
+          Value k = arith::DivFOp::create(
+              b, l,
+              arith::MulFOp::create(
+                  b, l, arith::MulFOp::create(b, l, dotp, invStd), invStd),
+              count);
+          Value gradMean = arith::DivFOp::create(b, l, sum, count);
+          Value scale =
+              weight ? arith::MulFOp::create(b, l, invStd, args[3]) : invStd;
+          Value weightGrad = arith::MulFOp::create(b, l, dotp, invStd);
+          return SmallVector<Value>{k, gradMean, scale, weightGrad};
+        });
+
+    auto type = cast<RankedTensorType>(input.getType());
+    AffineMap identity = rewriter.getMultiDimIdentityMap(type.getRank());
+    AffineMap channel = getChannelMap(type.getRank(), rewriter.getContext());
+    Value inputGrad = buildParallelGeneric(
+        rewriter, loc, type, input,
+        ValueRange{input, resultGrad, mean, terms[0], terms[1], terms[2]},
+        {identity, identity, channel, channel, channel, channel},
+        [](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value x = args[0], dy = args[1], mean = args[2], k = args[3],
+                gradMean = args[4], scale = args[5];
+          Value projection = arith::MulFOp::create(
+              b, l, arith::SubFOp::create(b, l, x, mean), k);
+          Value centeredGrad = arith::SubFOp::create(
+              b, l, arith::SubFOp::create(b, l, dy, gradMean), projection);
+          return arith::MulFOp::create(b, l, centeredGrad, scale);
+        });
+    rewriter.replaceOp(op, {inputGrad, terms[3], sum});
     return success();
   }
 };
@@ -93,7 +302,7 @@ struct DropoutOpLowering : public OpConversionPattern<DropoutOp> {
   LogicalResult
   matchAndRewrite(DropoutOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    // Compiled models run inference only.
+    // The inference form; training graphs use netc.dropout_train.
     rewriter.replaceOp(op, adaptor.getInput());
     return success();
   }
@@ -101,5 +310,7 @@ struct DropoutOpLowering : public OpConversionPattern<DropoutOp> {
 } // namespace
 
 void mlir::netc::populateNormalizationPatterns(RewritePatternSet &patterns) {
-  patterns.add<BatchNormOpLowering, DropoutOpLowering>(patterns.getContext());
+  patterns.add<BatchNormOpLowering, BatchNormTrainOpLowering,
+               BatchNormGradOpLowering, DropoutOpLowering>(
+      patterns.getContext());
 }
