@@ -7,7 +7,7 @@
 // batch's, reduced over every dimension but the channel in two passes (the
 // mean, then the sum of squared deviations from it: stable in f32), and
 // the running statistics are updated from them. netc.dropout is the identity
-// at inference.
+// at inference; netc.dropout_train draws its mask from a counter-based hash.
 //
 //===----------------------------------------------------------------------===//
 
@@ -309,8 +309,108 @@ struct DropoutOpLowering : public OpConversionPattern<DropoutOp> {
 };
 } // namespace
 
+//===----------------------------------------------------------------------===//
+// DropoutTrainOp
+//===----------------------------------------------------------------------===//
+
+/// The splitmix64 finalizer (Steele, Lea and Flood, "Fast splittable
+/// pseudorandom number generators", 2014) on i64 `z`: a bijection whose
+/// every output bit depends on every input bit.
+static Value buildSplitMix64(OpBuilder &b, Location loc, Value z) {
+  auto constant = [&](uint64_t value) -> Value {
+    return arith::ConstantIntOp::create(b, loc, b.getI64Type(),
+                                        static_cast<int64_t>(value));
+  };
+  auto xorShift = [&](Value v, uint64_t shift) -> Value {
+    return arith::XOrIOp::create(
+        b, loc, v, arith::ShRUIOp::create(b, loc, v, constant(shift)));
+  };
+  z = arith::MulIOp::create(b, loc, xorShift(z, 30),
+                            constant(0xBF58476D1CE4E5B9ULL));
+  z = arith::MulIOp::create(b, loc, xorShift(z, 27),
+                            constant(0x94D049BB133111EBULL));
+  return xorShift(z, 31);
+}
+
+namespace {
+/// The mask is counter-based: element i of stream s under seed k draws
+/// bits = splitmix64(key + i * 0x9E3779B97F4A7C15) with
+/// key = splitmix64(k ^ splitmix64(s)), the splitmix64 generator's i-th
+/// output from state key; i is the row-major linear index of the element.
+/// Its top 24 bits make a uniform u in [0, 1), exact in f32, and the
+/// element is kept iff u >= p: probability 1 - p to within 2^-24. So a mask
+/// depends on nothing but (seed, stream, index), not on the batch size nor
+/// on the order the loops run in.
+struct DropoutTrainOpLowering : public OpConversionPattern<DropoutTrainOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(DropoutTrainOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    double p = op.getP().convertToDouble();
+    if (p == 0.0) {
+      // Every element kept, unscaled.
+      rewriter.replaceOp(
+          op, {input, createFilled(rewriter, loc, type, input,
+                                   createF32Constant(rewriter, loc, 1.0))});
+      return success();
+    }
+
+    Type i64 = rewriter.getI64Type();
+    Value stream = buildSplitMix64(
+        rewriter, loc,
+        arith::ConstantIntOp::create(rewriter, loc, i64, op.getStream()));
+    Value key = buildSplitMix64(
+        rewriter, loc,
+        arith::XOrIOp::create(rewriter, loc, adaptor.getSeed(), stream));
+    Value empty = createEmpty(rewriter, loc, type, input);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(type.getRank());
+    SmallVector<Value> results = buildGeneric(
+        rewriter, loc, input, identity, ValueRange{empty, empty}, identity,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          // Row-major linear index; only the batch extent is dynamic, and
+          // it is not needed.
+          Value linear = linalg::IndexOp::create(b, l, 0);
+          for (int64_t d = 1; d < type.getRank(); ++d)
+            linear = arith::AddIOp::create(
+                b, l,
+                arith::MulIOp::create(b, l, linear,
+                                      createIndexConstant(b, l,
+                                                          type.getDimSize(d))),
+                linalg::IndexOp::create(b, l, d));
+          Value counter = arith::IndexCastUIOp::create(b, l, i64, linear);
+          Value golden = arith::ConstantIntOp::create(
+              b, l, i64, static_cast<int64_t>(0x9E3779B97F4A7C15ULL));
+          Value bits = buildSplitMix64(
+              b, l,
+              arith::AddIOp::create(
+                  b, l, key, arith::MulIOp::create(b, l, counter, golden)));
+          Value top = arith::ShRUIOp::create(
+              b, l, bits, arith::ConstantIntOp::create(b, l, i64, 40));
+          Value uniform = arith::MulFOp::create(
+              b, l, arith::UIToFPOp::create(b, l, b.getF32Type(), top),
+              createF32Constant(b, l, 0x1p-24));
+          Value keep = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE,
+                                             uniform,
+                                             createF32Constant(b, l, p));
+          Value mask = arith::SelectOp::create(
+              b, l, keep, createF32Constant(b, l, 1.0 / (1.0 - p)),
+              createF32Constant(b, l, 0.0));
+          return SmallVector<Value>{arith::MulFOp::create(b, l, args[0], mask),
+                                    mask};
+        });
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+} // namespace
+
 void mlir::netc::populateNormalizationPatterns(RewritePatternSet &patterns) {
   patterns.add<BatchNormOpLowering, BatchNormTrainOpLowering,
-               BatchNormGradOpLowering, DropoutOpLowering>(
+               BatchNormGradOpLowering, DropoutOpLowering,
+               DropoutTrainOpLowering>(
       patterns.getContext());
 }
