@@ -7,6 +7,11 @@
 // generic otherwise (min, 3-d). avg divides the sums by torch's per-position
 // divisor. netc.adaptive_avg_pool reduces over the largest bin with a mask.
 //
+// The gradients are scatter-free: one generic over input positions sums the
+// result gradients of the windows (bins) that contain each position.
+// netc.pool_grad first finds each window's winning element for max and min,
+// and divides the gradients by the forward pass's divisors for avg.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -26,6 +31,49 @@ using namespace mlir::netc;
 // PoolOp
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// The window geometry of a netc.pool, shared with its netc.pool_grad.
+struct PoolWindow {
+  ArrayRef<int64_t> kernel, stride, padding, dilation;
+  bool countIncludePad;
+
+  template <typename OpTy> static PoolWindow of(OpTy op) {
+    return {op.getKernelSize(), op.getStride(), op.getPadding(),
+            op.getDilation(), op.getCountIncludePad()};
+  }
+};
+} // namespace
+
+/// Pads a pooling input with `value`: `padding` on both sides and, on the
+/// high side, whatever the last (ceil_mode) window of the `outputType`
+/// result reaches past the padded input.
+static Value padPoolInput(OpBuilder &b, Location loc, Value input,
+                          RankedTensorType outputType, const PoolWindow &w,
+                          Value value) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> high;
+  for (int64_t d = 0, e = outputType.getRank() - 2; d < e; ++d) {
+    int64_t in = inputType.getDimSize(d + 2);
+    int64_t reach = (outputType.getDimSize(d + 2) - 1) * w.stride[d] +
+                    w.dilation[d] * (w.kernel[d] - 1) + 1;
+    high.push_back(w.padding[d] +
+                   std::max<int64_t>(0, reach - (in + 2 * w.padding[d])));
+  }
+  return padSpatial(b, loc, input, w.padding, high, value);
+}
+
+/// The map from the window iteration space (n, c, o..., k...) to the padded
+/// input element (n, c, o * stride + k * dilation).
+static AffineMap getPoolInputMap(int64_t spatial, const PoolWindow &w,
+                                 MLIRContext *context) {
+  SmallVector<AffineExpr> exprs{getAffineDimExpr(0, context),
+                                getAffineDimExpr(1, context)};
+  for (int64_t d = 0; d < spatial; ++d)
+    exprs.push_back(getAffineDimExpr(2 + d, context) * w.stride[d] +
+                    getAffineDimExpr(2 + spatial + d, context) * w.dilation[d]);
+  return AffineMap::get(2 + 2 * spatial, 0, exprs, context);
+}
+
 /// The number of elements torch's avg_pool divides the window at output
 /// position `o` by, along one dimension: the window clipped to the padded
 /// input with count_include_pad, else to the input itself. A ceil_mode
@@ -38,6 +86,22 @@ static int64_t avgPoolCount(int64_t o, int64_t in, int64_t kernel,
   if (countIncludePad)
     return end - start;
   return std::min(end, in) - std::max<int64_t>(start, 0);
+}
+
+/// Divides avg pooling window values of `outputType` (the forward pass's
+/// sums, or the gradients of its result) by torch's divisor of each window.
+static Value divideByAvgPoolCounts(OpBuilder &b, Location loc, Value values,
+                                   RankedTensorType inputType,
+                                   RankedTensorType outputType,
+                                   const PoolWindow &w) {
+  int64_t spatial = outputType.getRank() - 2;
+  SmallVector<SmallVector<int64_t>> counts(spatial);
+  for (int64_t d = 0; d < spatial; ++d)
+    for (int64_t o = 0, e = outputType.getDimSize(d + 2); o < e; ++o)
+      counts[d].push_back(avgPoolCount(o, inputType.getDimSize(d + 2),
+                                       w.kernel[d], w.stride[d], w.padding[d],
+                                       w.countIncludePad));
+  return divideByWindowCounts(b, loc, values, counts, /*perDimension=*/false);
 }
 
 /// Creates the named NCHW/NCW pooling `NamedOp` with the op's strides and
@@ -76,30 +140,19 @@ struct PoolOpLowering : public OpConversionPattern<PoolOp> {
   matchAndRewrite(PoolOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *context = rewriter.getContext();
     Value input = adaptor.getInput();
     auto inputType = cast<RankedTensorType>(input.getType());
     auto resultType = cast<RankedTensorType>(op.getType());
     int64_t spatial = resultType.getRank() - 2;
     PoolKind kind = op.getKind();
-    ArrayRef<int64_t> kernel = op.getKernelSize(), stride = op.getStride(),
-                      padding = op.getPadding(), dilation = op.getDilation();
+    PoolWindow window = PoolWindow::of(op);
 
-    // The high side gets, beyond the padding, whatever the last (ceil_mode)
-    // window reaches past the padded input.
-    SmallVector<int64_t> high;
-    for (int64_t d = 0; d < spatial; ++d) {
-      int64_t in = inputType.getDimSize(d + 2);
-      int64_t reach = (resultType.getDimSize(d + 2) - 1) * stride[d] +
-                      dilation[d] * (kernel[d] - 1) + 1;
-      high.push_back(padding[d] +
-                     std::max<int64_t>(0, reach - (in + 2 * padding[d])));
-    }
     Value identity =
         kind == PoolKind::avg
             ? createF32Constant(rewriter, loc, 0.0)
             : createF32Infinity(rewriter, loc, kind == PoolKind::max);
-    Value padded = padSpatial(rewriter, loc, input, padding, high, identity);
+    Value padded =
+        padPoolInput(rewriter, loc, input, resultType, window, identity);
     Value init = createFilled(rewriter, loc, resultType, input, identity);
 
     Value reduced;
@@ -115,33 +168,18 @@ struct PoolOpLowering : public OpConversionPattern<PoolOp> {
     else if (kind == PoolKind::avg && spatial == 1)
       reduced = createNamedPool<linalg::PoolingNcwSumOp>(rewriter, loc, op,
                                                          padded, init);
-    else {
-      // (n, c, o..., k...) -> (n, c, o * stride + k * dilation).
-      unsigned loops = 2 + 2 * spatial;
-      SmallVector<AffineExpr> exprs{getAffineDimExpr(0, context),
-                                    getAffineDimExpr(1, context)};
-      for (int64_t d = 0; d < spatial; ++d)
-        exprs.push_back(getAffineDimExpr(2 + d, context) * stride[d] +
-                        getAffineDimExpr(2 + spatial + d, context) *
-                            dilation[d]);
+    else
       reduced = buildWindowReduction(
-          rewriter, loc, padded, AffineMap::get(loops, 0, exprs, context),
-          kernel, init,
+          rewriter, loc, padded,
+          getPoolInputMap(spatial, window, rewriter.getContext()),
+          window.kernel, init,
           [&](OpBuilder &b, Location l, Value element, Value accumulator) {
             return combinePool(b, l, kind, element, accumulator);
           });
-    }
 
-    if (kind == PoolKind::avg) {
-      SmallVector<SmallVector<int64_t>> counts(spatial);
-      for (int64_t d = 0; d < spatial; ++d)
-        for (int64_t o = 0, e = resultType.getDimSize(d + 2); o < e; ++o)
-          counts[d].push_back(avgPoolCount(o, inputType.getDimSize(d + 2),
-                                           kernel[d], stride[d], padding[d],
-                                           op.getCountIncludePad()));
-      reduced = divideByWindowCounts(rewriter, loc, reduced, counts,
-                                     /*perDimension=*/false);
-    }
+    if (kind == PoolKind::avg)
+      reduced = divideByAvgPoolCounts(rewriter, loc, reduced, inputType,
+                                      resultType, window);
     rewriter.replaceOp(op, reduced);
     return success();
   }
@@ -250,7 +288,272 @@ struct AdaptiveAvgPoolOpLowering
 };
 } // namespace
 
+//===----------------------------------------------------------------------===//
+// PoolGradOp
+//===----------------------------------------------------------------------===//
+
+/// The row-major position of the window loops' k indices (loops
+/// 2 + spatial and up) in a window of `kernel`, as an i32.
+static Value createFlatWindowIndex(OpBuilder &b, Location loc,
+                                   ArrayRef<int64_t> kernel) {
+  int64_t spatial = kernel.size();
+  Value flat = linalg::IndexOp::create(b, loc, 2 + spatial);
+  for (int64_t d = 1; d < spatial; ++d) {
+    Value scaled = arith::MulIOp::create(
+        b, loc, flat, createIndexConstant(b, loc, kernel[d]));
+    flat = arith::AddIOp::create(
+        b, loc, scaled, linalg::IndexOp::create(b, loc, 2 + spatial + d));
+  }
+  return arith::IndexCastOp::create(b, loc, b.getI32Type(), flat);
+}
+
+/// For each window of a max (min) pooling of `input` into `outputType`, the
+/// flat kernel position of the element torch routes the window's gradient
+/// to, as its CPU kernels choose it: scanning the window's real elements in
+/// order, the first one, then each that is greater (less) than the best so
+/// far or NaN. Padding is never chosen; a window of padding only gets -1.
+static Value buildPoolWinners(OpBuilder &b, Location loc, Value input,
+                              RankedTensorType outputType, PoolKind kind,
+                              const PoolWindow &w) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t spatial = outputType.getRank() - 2;
+  // Every padding element is rejected by position, so its value is moot.
+  Value padded = padPoolInput(b, loc, input, outputType, w,
+                              createF32Constant(b, loc, 0.0));
+  Value best = createFilled(
+      b, loc, outputType, input,
+      createF32Infinity(b, loc, /*negative=*/kind == PoolKind::max));
+  Value winner =
+      createFilled(b, loc, outputType.clone(b.getI32Type()), input,
+                   arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1));
+  auto combine = [&](OpBuilder &nb, Location nl,
+                     ValueRange args) -> SmallVector<Value> {
+    Value element = args[0], bestSoFar = args[1], winnerSoFar = args[2];
+    // Real: the padded position o * stride + k * dilation lies in
+    // [padding, padding + in).
+    Value real;
+    for (int64_t d = 0; d < spatial; ++d) {
+      Value o = linalg::IndexOp::create(nb, nl, 2 + d);
+      Value k = linalg::IndexOp::create(nb, nl, 2 + spatial + d);
+      Value position = arith::AddIOp::create(
+          nb, nl,
+          arith::MulIOp::create(nb, nl, o,
+                                createIndexConstant(nb, nl, w.stride[d])),
+          arith::MulIOp::create(nb, nl, k,
+                                createIndexConstant(nb, nl, w.dilation[d])));
+      Value afterLow =
+          arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::uge, position,
+                                createIndexConstant(nb, nl, w.padding[d]));
+      Value beforeHigh = arith::CmpIOp::create(
+          nb, nl, arith::CmpIPredicate::ult, position,
+          createIndexConstant(nb, nl,
+                              w.padding[d] + inputType.getDimSize(d + 2)));
+      Value inside = arith::AndIOp::create(nb, nl, afterLow, beforeHigh);
+      real = real ? arith::AndIOp::create(nb, nl, real, inside) : inside;
+    }
+    Value improves =
+        arith::CmpFOp::create(nb, nl,
+                              kind == PoolKind::max ? arith::CmpFPredicate::OGT
+                                                    : arith::CmpFPredicate::OLT,
+                              element, bestSoFar);
+    Value isNaN = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNO,
+                                        element, element);
+    Value isFirst = arith::CmpIOp::create(
+        nb, nl, arith::CmpIPredicate::eq, winnerSoFar,
+        arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), -1));
+    Value take = arith::AndIOp::create(
+        nb, nl, real,
+        arith::OrIOp::create(nb, nl, isFirst,
+                             arith::OrIOp::create(nb, nl, improves, isNaN)));
+    return {arith::SelectOp::create(nb, nl, take, element, bestSoFar),
+            arith::SelectOp::create(nb, nl, take,
+                                    createFlatWindowIndex(nb, nl, w.kernel),
+                                    winnerSoFar)};
+  };
+  return buildWindowReductions(b, loc, padded,
+                               getPoolInputMap(spatial, w, b.getContext()),
+                               w.kernel, {best, winner}, combine)[1];
+}
+
+namespace {
+/// Gathers, for each input position i and kernel position k, the gradient
+/// of the window o with o * stride + k * dilation = i + padding, if there is
+/// one: avg divides each window's gradient by its divisor first; max and
+/// min keep it only where k is the window's winner.
+struct PoolGradOpLowering : public OpConversionPattern<PoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    Value grad = adaptor.getResultGrad();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto gradType = cast<RankedTensorType>(grad.getType());
+    int64_t spatial = inputType.getRank() - 2;
+    PoolWindow window = PoolWindow::of(op);
+
+    Value winners;
+    if (op.getKind() == PoolKind::avg)
+      grad = divideByAvgPoolCounts(rewriter, loc, grad, inputType, gradType,
+                                   window);
+    else
+      winners = buildPoolWinners(rewriter, loc, input, gradType, op.getKind(),
+                                 window);
+
+    auto gather = [&](OpBuilder &b, Location l,
+                      ValueRange args) -> SmallVector<Value> {
+      SmallVector<Value> indices{linalg::IndexOp::create(b, l, 0),
+                                 linalg::IndexOp::create(b, l, 1)};
+      Value zero = createIndexConstant(b, l, 0);
+      Value valid;
+      for (int64_t d = 0; d < spatial; ++d) {
+        // t = o * stride must be a multiple of the stride, and o a window.
+        Value i = linalg::IndexOp::create(b, l, 2 + d);
+        Value k = linalg::IndexOp::create(b, l, 2 + spatial + d);
+        Value t = arith::SubIOp::create(
+            b, l,
+            arith::AddIOp::create(b, l, i,
+                                  createIndexConstant(b, l, window.padding[d])),
+            arith::MulIOp::create(
+                b, l, k, createIndexConstant(b, l, window.dilation[d])));
+        Value stride = createIndexConstant(b, l, window.stride[d]);
+        Value o = arith::DivSIOp::create(b, l, t, stride);
+        Value nonNegative =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t, zero);
+        Value aligned = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::eq,
+            arith::RemSIOp::create(b, l, t, stride), zero);
+        Value inRange = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::slt, o,
+            createIndexConstant(b, l, gradType.getDimSize(d + 2)));
+        Value inside = arith::AndIOp::create(
+            b, l, nonNegative, arith::AndIOp::create(b, l, aligned, inRange));
+        // Out-of-range windows read window 0 and are discarded.
+        indices.push_back(arith::SelectOp::create(b, l, inside, o, zero));
+        valid = valid ? arith::AndIOp::create(b, l, valid, inside) : inside;
+      }
+      Value contribution = tensor::ExtractOp::create(b, l, grad, indices);
+      if (winners) {
+        Value winner = tensor::ExtractOp::create(b, l, winners, indices);
+        Value wins =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, winner,
+                                  createFlatWindowIndex(b, l, window.kernel));
+        valid = arith::AndIOp::create(b, l, valid, wins);
+      }
+      contribution = arith::SelectOp::create(b, l, valid, contribution,
+                                             createF32Constant(b, l, 0.0));
+      return {arith::AddFOp::create(b, l, args[0], contribution)};
+    };
+    Value init = createFilled(rewriter, loc, inputType, input,
+                              createF32Constant(rewriter, loc, 0.0));
+    rewriter.replaceOp(op, buildWindowReductions(rewriter, loc, {}, {},
+                                                 window.kernel, init, gather));
+    return success();
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// AdaptiveAvgPoolGradOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Input element i of an extent split into bins lies in the bins from
+/// floor(i * bins / size) to ceil((i + 1) * bins / size) - 1. Each input
+/// position sums over a window of the most bins any element lies in,
+/// starting at its first bin, the gradients divided by their bin sizes; the
+/// gradient is zero-padded so the window stays in bounds, and bins starting
+/// past the element are masked.
+struct AdaptiveAvgPoolGradOpLowering
+    : public OpConversionPattern<AdaptiveAvgPoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AdaptiveAvgPoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Value grad = adaptor.getResultGrad();
+    auto gradType = cast<RankedTensorType>(grad.getType());
+    auto inputType = cast<RankedTensorType>(op.getType());
+    int64_t spatial = inputType.getRank() - 2;
+
+    SmallVector<SmallVector<int64_t>> binSizes(spatial);
+    SmallVector<int64_t> window, low(spatial, 0), high;
+    SmallVector<bool> masked;
+    for (int64_t d = 0; d < spatial; ++d) {
+      int64_t size = inputType.getDimSize(d + 2);
+      int64_t bins = gradType.getDimSize(d + 2);
+      for (int64_t o = 0; o < bins; ++o) {
+        auto [start, end] = adaptiveBin(o, size, bins);
+        binSizes[d].push_back(end - start);
+      }
+      SmallVector<int64_t> binsPerElement;
+      for (int64_t i = 0; i < size; ++i)
+        binsPerElement.push_back(((i + 1) * bins + size - 1) / size -
+                                 i * bins / size);
+      int64_t widest = *llvm::max_element(binsPerElement);
+      window.push_back(widest);
+      // The last element's window reaches furthest.
+      high.push_back((size - 1) * bins / size + widest - bins);
+      masked.push_back(!llvm::all_equal(binsPerElement));
+    }
+
+    Value zero = createF32Constant(rewriter, loc, 0.0);
+    Value scaled = divideByWindowCounts(rewriter, loc, grad, binSizes,
+                                        /*perDimension=*/true);
+    Value padded = padSpatial(rewriter, loc, scaled, low, high, zero);
+    Value init = createFilled(rewriter, loc, inputType, grad, zero);
+
+    // (n, c, i..., j...) -> (n, c, i * bins floordiv size + j).
+    unsigned loops = 2 + 2 * spatial;
+    SmallVector<AffineExpr> exprs{getAffineDimExpr(0, context),
+                                  getAffineDimExpr(1, context)};
+    for (int64_t d = 0; d < spatial; ++d)
+      exprs.push_back(
+          (getAffineDimExpr(2 + d, context) * gradType.getDimSize(d + 2))
+              .floorDiv(inputType.getDimSize(d + 2)) +
+          getAffineDimExpr(2 + spatial + d, context));
+
+    Value result = buildWindowReduction(
+        rewriter, loc, padded, AffineMap::get(loops, 0, exprs, context), window,
+        init, [&](OpBuilder &b, Location l, Value element, Value accumulator) {
+          // Keep bins o = first(i) + j that start at or before i.
+          Value inBin;
+          for (int64_t d = 0; d < spatial; ++d) {
+            if (!masked[d])
+              continue;
+            int64_t size = inputType.getDimSize(d + 2);
+            int64_t bins = gradType.getDimSize(d + 2);
+            Value i = linalg::IndexOp::create(b, l, 2 + d);
+            Value j = linalg::IndexOp::create(b, l, 2 + spatial + d);
+            Value first = arith::DivUIOp::create(
+                b, l,
+                arith::MulIOp::create(b, l, i, createIndexConstant(b, l, bins)),
+                createIndexConstant(b, l, size));
+            Value o = arith::AddIOp::create(b, l, first, j);
+            Value start = arith::DivUIOp::create(
+                b, l,
+                arith::MulIOp::create(b, l, o, createIndexConstant(b, l, size)),
+                createIndexConstant(b, l, bins));
+            Value valid = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ule,
+                                                start, i);
+            inBin = inBin ? arith::AndIOp::create(b, l, inBin, valid) : valid;
+          }
+          if (inBin)
+            element = arith::SelectOp::create(b, l, inBin, element,
+                                              createF32Constant(b, l, 0.0));
+          return arith::AddFOp::create(b, l, accumulator, element);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+} // namespace
+
 void mlir::netc::populatePoolingPatterns(RewritePatternSet &patterns) {
-  patterns.add<PoolOpLowering, AdaptiveAvgPoolOpLowering>(
-      patterns.getContext());
+  patterns.add<PoolOpLowering, AdaptiveAvgPoolOpLowering, PoolGradOpLowering,
+               AdaptiveAvgPoolGradOpLowering>(patterns.getContext());
 }

@@ -1,0 +1,168 @@
+// RUN: netc-opt %s --convert-netc-to-linalg --split-input-file | FileCheck %s
+
+// Max pooling's gradient finds each window's winner first: a window
+// reduction over the padded input (the padding value is moot, padding is
+// rejected by position) into the running maximum (-inf) and the winner's flat
+// kernel position (-1 for none yet). An element wins if it is real and the
+// first, greater, or NaN. Then a generic over the input positions and the
+// kernel gathers each window gradient whose winner is that position.
+// CHECK-DAG:   #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+// CHECK-DAG:   #[[WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+// CHECK-DAG:   #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func @max_pool2d_grad
+// CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}}[0, 0, 1, 1] [%{{.*}}, 3, 8, 9] [1, 1, 1, 1] : tensor<?x3x8x9xf32> into tensor<?x3x10x11xf32>
+// CHECK:       %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:       %[[BEST:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<?x3x5x5xf32>)
+// CHECK:       %[[NONE:.*]] = arith.constant -1 : i32
+// CHECK:       %[[WINNER:.*]] = linalg.fill ins(%[[NONE]] : i32) outs(%{{.*}} : tensor<?x3x5x5xi32>)
+// CHECK:       %[[WINNERS:.*]]:2 = linalg.generic {indexing_maps = [#[[IN]], #[[WIN]], #[[OUT]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:    ins(%[[PADDED]], %{{.*}} : tensor<?x3x10x11xf32>, tensor<2x3xf32>) outs(%[[BEST]], %[[WINNER]] : tensor<?x3x5x5xf32>, tensor<?x3x5x5xi32>)
+// CHECK:         %[[GREATER:.*]] = arith.cmpf ogt, %[[ELEMENT:.*]], %[[SOFAR:.*]] : f32
+// CHECK:         %[[NAN:.*]] = arith.cmpf uno, %[[ELEMENT]], %[[ELEMENT]] : f32
+// CHECK:         %[[FIRST:.*]] = arith.cmpi eq, %{{.*}}, %{{.*}} : i32
+// CHECK:         %[[BETTER:.*]] = arith.ori %[[GREATER]], %[[NAN]] : i1
+// CHECK:         %[[ANY:.*]] = arith.ori %[[FIRST]], %[[BETTER]] : i1
+// CHECK:         %[[TAKE:.*]] = arith.andi %{{.*}}, %[[ANY]] : i1
+// CHECK:         arith.select %[[TAKE]], %[[ELEMENT]], %[[SOFAR]] : f32
+// CHECK:         arith.select %[[TAKE]], %{{.*}}, %{{.*}} : i32
+// CHECK:       %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x3x8x9xf32>)
+// CHECK:       linalg.generic {indexing_maps = [#[[WIN]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:    ins(%{{.*}} : tensor<2x3xf32>) outs(%[[ZEROS]] : tensor<?x3x8x9xf32>)
+// CHECK:         %[[G:.*]] = tensor.extract %arg1[{{.*}}] : tensor<?x3x5x5xf32>
+// CHECK:         %[[W:.*]] = tensor.extract %[[WINNERS]]#1[{{.*}}] : tensor<?x3x5x5xi32>
+// CHECK:         %[[WINS:.*]] = arith.cmpi eq, %[[W]], %{{.*}} : i32
+// CHECK:         %[[VALID:.*]] = arith.andi %{{.*}}, %[[WINS]] : i1
+// CHECK:         %[[C:.*]] = arith.select %[[VALID]], %[[G]], %{{.*}} : f32
+// CHECK:         arith.addf %{{.*}}, %[[C]] : f32
+func.func @max_pool2d_grad(%x: tensor<?x3x8x9xf32>, %dy: tensor<?x3x5x5xf32>) -> tensor<?x3x8x9xf32> {
+  %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind max>, kernel_size = array<i64: 2, 3>,
+          stride = array<i64: 2, 2>, padding = array<i64: 1, 1>,
+          dilation = array<i64: 1, 1>, ceil_mode = false, count_include_pad = true}
+        : (tensor<?x3x8x9xf32>, tensor<?x3x5x5xf32>) -> tensor<?x3x8x9xf32>
+  return %dx : tensor<?x3x8x9xf32>
+}
+
+// -----
+
+// Min pooling with ceil_mode: the input is padded like the forward pass's
+// (low 1, high 1 + 1 for the last partial window), the running minimum starts
+// at +inf and improves with olt. Input position i is element k of window
+// o = (i + 1 - k) / 2 when that divides exactly and o < 6 (out-of-range
+// windows read window 0 and are discarded).
+// CHECK-LABEL: func @min_pool1d_grad
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 1] [%{{.*}}, 2, 10] [1, 1, 1] : tensor<?x2x10xf32> into tensor<?x2x13xf32>
+// CHECK:       %[[INF:.*]] = arith.constant 0x7F800000 : f32
+// CHECK:       linalg.fill ins(%[[INF]] : f32) outs(%{{.*}} : tensor<?x2x6xf32>)
+// CHECK:       linalg.generic
+// CHECK:         arith.cmpf olt
+// CHECK:       linalg.generic
+// CHECK:         %[[I:.*]] = linalg.index 2 : index
+// CHECK:         %[[K:.*]] = linalg.index 3 : index
+// CHECK:         %[[SHIFTED:.*]] = arith.addi %[[I]], %{{.*}} : index
+// CHECK:         %[[T:.*]] = arith.subi %[[SHIFTED]], %{{.*}} : index
+// CHECK:         %[[O:.*]] = arith.divsi %[[T]], %[[STRIDE:.*]] : index
+// CHECK:         arith.cmpi sge, %[[T]], %{{.*}} : index
+// CHECK:         arith.remsi %[[T]], %[[STRIDE]] : index
+// CHECK:         %[[COUNT:.*]] = arith.constant 6 : index
+// CHECK:         arith.cmpi slt, %[[O]], %[[COUNT]] : index
+// CHECK:         %[[WINDOW:.*]] = arith.select %{{.*}}, %[[O]], %{{.*}} : index
+// CHECK:         tensor.extract %arg1[%{{.*}}, %{{.*}}, %[[WINDOW]]] : tensor<?x2x6xf32>
+func.func @min_pool1d_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x6xf32>) -> tensor<?x2x10xf32> {
+  %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind min>, kernel_size = array<i64: 3>,
+          stride = array<i64: 2>, padding = array<i64: 1>,
+          dilation = array<i64: 1>, ceil_mode = true, count_include_pad = true}
+        : (tensor<?x2x10xf32>, tensor<?x2x6xf32>) -> tensor<?x2x10xf32>
+  return %dx : tensor<?x2x10xf32>
+}
+
+// -----
+
+// Dilation scales the kernel position in the window map and in the gather:
+// o = (i + 1 - 2 k) / 2.
+// CHECK-DAG:   #[[IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 * 2 + d3 * 2)>
+// CHECK-LABEL: func @max_pool1d_dilation_grad
+// CHECK:       linalg.generic {indexing_maps = [#[[IN]],
+// CHECK:       linalg.generic
+// CHECK:         %[[K:.*]] = linalg.index 3 : index
+// CHECK:         %[[DILATION:.*]] = arith.constant 2 : index
+// CHECK:         arith.muli %[[K]], %[[DILATION]] : index
+func.func @max_pool1d_dilation_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x6xf32>) -> tensor<?x2x10xf32> {
+  %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind max>, kernel_size = array<i64: 2>,
+          stride = array<i64: 2>, padding = array<i64: 1>,
+          dilation = array<i64: 2>, ceil_mode = true, count_include_pad = true}
+        : (tensor<?x2x10xf32>, tensor<?x2x6xf32>) -> tensor<?x2x10xf32>
+  return %dx : tensor<?x2x10xf32>
+}
+
+// -----
+
+// Average pooling's gradient divides the result gradient by the forward
+// pass's divisors (here without the padding: 2 at the edges, 3 inside, per
+// dimension, divided once by the product), then gathers every window holding
+// each input position; no winners are computed.
+// CHECK-DAG:   #[[WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+// CHECK-DAG:   #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func @avg_pool2d_grad
+// CHECK-DAG:   %[[ROWS:.*]] = arith.constant dense<[2.000000e+00, 3.000000e+00, 3.000000e+00, 3.000000e+00, 2.000000e+00]> : tensor<5xf32>
+// CHECK-DAG:   %[[COLUMNS:.*]] = arith.constant dense<[2.000000e+00, 3.000000e+00, 3.000000e+00, 3.000000e+00, 3.000000e+00]> : tensor<5xf32>
+// CHECK:       %[[SCALED:.*]] = linalg.generic {{.*}} ins(%arg1, %[[ROWS]], %[[COLUMNS]] : tensor<?x2x5x5xf32>, tensor<5xf32>, tensor<5xf32>)
+// CHECK:         %[[DIVISOR:.*]] = arith.mulf
+// CHECK:         arith.divf %{{.*}}, %[[DIVISOR]] : f32
+// CHECK-NOT:   xi32>
+// CHECK:       linalg.generic {indexing_maps = [#[[WIN]], #[[OUT]]]
+// CHECK-SAME:    ins(%{{.*}} : tensor<3x3xf32>) outs(%{{.*}} : tensor<?x2x9x10xf32>)
+// CHECK:         %[[G:.*]] = tensor.extract %[[SCALED]][{{.*}}] : tensor<?x2x5x5xf32>
+// CHECK-NEXT:    %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:    %[[C:.*]] = arith.select %{{.*}}, %[[G]], %[[ZERO]] : f32
+// CHECK-NEXT:    arith.addf %{{.*}}, %[[C]] : f32
+func.func @avg_pool2d_grad(%x: tensor<?x2x9x10xf32>, %dy: tensor<?x2x5x5xf32>) -> tensor<?x2x9x10xf32> {
+  %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind avg>, kernel_size = array<i64: 3, 3>,
+          stride = array<i64: 2, 2>, padding = array<i64: 1, 1>,
+          dilation = array<i64: 1, 1>, ceil_mode = false, count_include_pad = false}
+        : (tensor<?x2x9x10xf32>, tensor<?x2x5x5xf32>) -> tensor<?x2x9x10xf32>
+  return %dx : tensor<?x2x9x10xf32>
+}
+
+// -----
+
+// Adaptive pooling upsampling 3 inputs to 5 bins ([0,1) [0,2) [1,2) [1,3)
+// [2,3)): the gradient is divided by the bin sizes, zero-padded by one bin,
+// and input i sums the 3 bins from floor(i * 5 / 3), masked to those that
+// start at or before i.
+// CHECK-DAG:   #[[BINS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, (d2 * 5) floordiv 3 + d3)>
+// CHECK-LABEL: func @adaptive_avg_pool1d_grad_upsample
+// CHECK:       %[[SIZES:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00, 1.000000e+00, 2.000000e+00, 1.000000e+00]> : tensor<5xf32>
+// CHECK:       %[[SCALED:.*]] = linalg.generic {{.*}} ins(%arg0, %[[SIZES]] : tensor<?x2x5xf32>, tensor<5xf32>)
+// CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}}[0, 0, 0] [%{{.*}}, 2, 5] [1, 1, 1] : tensor<?x2x5xf32> into tensor<?x2x6xf32>
+// CHECK:       linalg.generic {indexing_maps = [#[[BINS]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME:    ins(%[[PADDED]], %{{.*}} : tensor<?x2x6xf32>, tensor<3xf32>) outs(%{{.*}} : tensor<?x2x3xf32>)
+// CHECK:         %[[I:.*]] = linalg.index 2 : index
+// CHECK:         %[[FIRST:.*]] = arith.divui
+// CHECK:         arith.addi %[[FIRST]], %{{.*}} : index
+// CHECK:         %[[START:.*]] = arith.divui
+// CHECK:         %[[IN_BIN:.*]] = arith.cmpi ule, %[[START]], %[[I]] : index
+// CHECK:         arith.select %[[IN_BIN]]
+func.func @adaptive_avg_pool1d_grad_upsample(%dy: tensor<?x2x5xf32>) -> tensor<?x2x3xf32> {
+  %dx = netc.adaptive_avg_pool_grad %dy : (tensor<?x2x5xf32>) -> tensor<?x2x3xf32>
+  return %dx : tensor<?x2x3xf32>
+}
+
+// -----
+
+// Global average pooling's gradient: every input element lies in the one
+// bin, so the gradient is divided by 7 twice (torch's order) and read
+// through a 1x1 window without padding or masks.
+// CHECK-DAG:   #[[BINS:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 floordiv 7 + d4, d3 floordiv 7 + d5)>
+// CHECK-LABEL: func @adaptive_avg_pool2d_grad_global
+// CHECK:       %[[SCALED:.*]] = linalg.generic
+// CHECK:         %[[SEVEN:.*]] = arith.constant 7.000000e+00 : f32
+// CHECK:         arith.divf %{{.*}}, %[[SEVEN]] : f32
+// CHECK-NOT:   tensor.insert_slice
+// CHECK:       linalg.generic {indexing_maps = [#[[BINS]], {{.*}}]
+// CHECK-SAME:    ins(%[[SCALED]], %{{.*}} : tensor<?x3x1x1xf32>, tensor<1x1xf32>) outs(%{{.*}} : tensor<?x3x7x7xf32>)
+// CHECK-NOT:     arith.cmpi
+// CHECK:         arith.addf
+func.func @adaptive_avg_pool2d_grad_global(%dy: tensor<?x3x1x1xf32>) -> tensor<?x3x7x7xf32> {
+  %dx = netc.adaptive_avg_pool_grad %dy : (tensor<?x3x1x1xf32>) -> tensor<?x3x7x7xf32>
+  return %dx : tensor<?x3x7x7xf32>
+}
