@@ -41,6 +41,7 @@ struct ConvertNetcToLinalg
     populateNormalizationPatterns(patterns);
     populateShapePatterns(patterns);
     populateLossPatterns(patterns);
+    populateOptimizerPatterns(patterns);
 
     // A netc op left unconverted is reported (with the patterns'
     // match-failure reasons under -debug) and fails the pass.

@@ -22,6 +22,7 @@ void populateActivationPatterns(RewritePatternSet &patterns);
 void populateNormalizationPatterns(RewritePatternSet &patterns);
 void populateShapePatterns(RewritePatternSet &patterns);
 void populateLossPatterns(RewritePatternSet &patterns);
+void populateOptimizerPatterns(RewritePatternSet &patterns);
 } // namespace mlir::netc
 
 #endif // NETC_CONVERSION_NETCTOLINALG_POPULATEPATTERNS_H
