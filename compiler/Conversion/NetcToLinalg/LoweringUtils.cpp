@@ -33,7 +33,7 @@ Value mlir::netc::createIndexConstant(OpBuilder &b, Location loc,
 Value mlir::netc::createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                               Value batchSource) {
   SmallVector<Value> dynamicSizes;
-  if (type.isDynamicDim(0))
+  if (type.getRank() > 0 && type.isDynamicDim(0))
     dynamicSizes.push_back(tensor::DimOp::create(b, loc, batchSource, 0));
   return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
                                  dynamicSizes);
@@ -92,6 +92,50 @@ Value mlir::netc::buildElementwise(OpBuilder &b, Location loc,
   return buildParallelGeneric(b, loc, type, inputs.front(), inputs, maps, body);
 }
 
+SmallVector<Value> mlir::netc::buildGeneric(OpBuilder &b, Location loc,
+                                            ValueRange inputs,
+                                            ArrayRef<AffineMap> inputMaps,
+                                            ValueRange inits,
+                                            AffineMap outputMap,
+                                            MultiBodyBuilder body) {
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.append(inits.size(), outputMap);
+  SmallVector<utils::IteratorType> iterators(outputMap.getNumDims(),
+                                             utils::IteratorType::reduction);
+  for (AffineExpr result : outputMap.getResults())
+    iterators[cast<AffineDimExpr>(result).getPosition()] =
+        utils::IteratorType::parallel;
+  auto generic = linalg::GenericOp::create(
+      b, loc, inits.getTypes(), inputs, inits, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        linalg::YieldOp::create(nested, nestedLoc,
+                                body(nested, nestedLoc, args));
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+Value mlir::netc::createCountF32(OpBuilder &b, Location loc, Value tensor,
+                                 ArrayRef<int64_t> dims) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  int64_t staticCount = 1;
+  for (int64_t d : dims)
+    if (!type.isDynamicDim(d))
+      staticCount *= type.getDimSize(d);
+  Value count;
+  for (int64_t d : dims) {
+    if (!type.isDynamicDim(d))
+      continue;
+    Value extent = tensor::DimOp::create(b, loc, tensor, d);
+    count = count ? arith::MulIOp::create(b, loc, count, extent) : extent;
+  }
+  if (!count || staticCount != 1) {
+    Value constant = createIndexConstant(b, loc, staticCount);
+    count = count ? arith::MulIOp::create(b, loc, constant, count) : constant;
+  }
+  Value asInt = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), count);
+  return arith::UIToFPOp::create(b, loc, b.getF32Type(), asInt);
+}
+
 bool mlir::netc::isZeroPadding(ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
   auto isZero = [](int64_t p) { return p == 0; };
   return llvm::all_of(low, isZero) && llvm::all_of(high, isZero);
@@ -144,14 +188,13 @@ Value mlir::netc::buildWindowReduction(
       .front();
 }
 
-SmallVector<Value> mlir::netc::buildWindowReductions(
-    OpBuilder &b, Location loc, ValueRange inputs,
-    ArrayRef<AffineMap> inputMaps, ArrayRef<int64_t> window, ValueRange inits,
-    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>
-        combine) {
+SmallVector<Value>
+mlir::netc::buildWindowReductions(OpBuilder &b, Location loc, ValueRange inputs,
+                                  ArrayRef<AffineMap> inputMaps,
+                                  ArrayRef<int64_t> window, ValueRange inits,
+                                  MultiBodyBuilder combine) {
   MLIRContext *context = b.getContext();
-  auto initType = cast<RankedTensorType>(inits.front().getType());
-  unsigned outRank = initType.getRank();
+  unsigned outRank = cast<RankedTensorType>(inits.front().getType()).getRank();
   unsigned loops = outRank + window.size();
 
   SmallVector<AffineExpr> outExprs, windowExprs;
@@ -159,25 +202,20 @@ SmallVector<Value> mlir::netc::buildWindowReductions(
     outExprs.push_back(getAffineDimExpr(i, context));
   for (unsigned i = outRank; i < loops; ++i)
     windowExprs.push_back(getAffineDimExpr(i, context));
-  // The window operand goes last among the inputs; only its shape is used.
+  // A window operand goes last among the inputs: only its shape is used, to
+  // bound the k loops, which the output map leaves as reductions.
   SmallVector<AffineMap> maps(inputMaps);
   maps.push_back(AffineMap::get(loops, 0, windowExprs, context));
-  maps.append(inits.size(), AffineMap::get(loops, 0, outExprs, context));
   SmallVector<Value> operands(inputs);
   operands.push_back(tensor::EmptyOp::create(b, loc, window, b.getF32Type()));
-
-  SmallVector<utils::IteratorType> iterators(outRank,
-                                             utils::IteratorType::parallel);
-  iterators.append(window.size(), utils::IteratorType::reduction);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange(inits), operands, inits, maps, iterators,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+  return buildGeneric(
+      b, loc, operands, maps, inits,
+      AffineMap::get(loops, 0, outExprs, context),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
         SmallVector<Value> combineArgs(args.take_front(inputs.size()));
         llvm::append_range(combineArgs, args.drop_front(inputs.size() + 1));
-        linalg::YieldOp::create(nested, nestedLoc,
-                                combine(nested, nestedLoc, combineArgs));
+        return combine(nb, nl, combineArgs);
       });
-  return SmallVector<Value>(generic.getResults());
 }
 
 Value mlir::netc::divideByWindowCounts(OpBuilder &b, Location loc, Value sums,

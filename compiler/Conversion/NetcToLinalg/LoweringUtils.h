@@ -17,6 +17,11 @@ namespace mlir::netc {
 using BodyBuilder =
     function_ref<Value(OpBuilder &b, Location loc, ValueRange args)>;
 
+/// Builds the body of a linalg.generic with several results: the values to
+/// yield, one per result.
+using MultiBodyBuilder = function_ref<SmallVector<Value>(
+    OpBuilder &b, Location loc, ValueRange args)>;
+
 /// An f32 constant.
 Value createF32Constant(OpBuilder &b, Location loc, double value);
 
@@ -28,7 +33,8 @@ Value createF32Infinity(OpBuilder &b, Location loc, bool negative);
 Value createIndexConstant(OpBuilder &b, Location loc, int64_t value);
 
 /// A tensor.empty of `type` whose dynamic batch extent (dimension 0) is that
-/// of `batchSource`; every other dimension of `type` is static.
+/// of `batchSource`; every other dimension of `type` is static. A static
+/// `type` (a per-channel or 0-d tensor) needs no `batchSource`.
 Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                   Value batchSource);
 
@@ -56,6 +62,20 @@ Value buildParallelGeneric(OpBuilder &b, Location loc, RankedTensorType type,
 /// `buildParallelGeneric` over same-shaped inputs, all read elementwise.
 Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
                        BodyBuilder body);
+
+/// A linalg.generic whose loops are the dimensions of `inputMaps` and whose
+/// results are `inits`, each read and written through `outputMap`: the loops
+/// `outputMap` does not use are reductions (all parallel when it is the
+/// identity). `body` gets the input elements, then the current result
+/// elements, and returns the new result elements.
+SmallVector<Value> buildGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                                ArrayRef<AffineMap> inputMaps, ValueRange inits,
+                                AffineMap outputMap, MultiBodyBuilder body);
+
+/// The number of elements of `tensor` along `dims` as f32: the product of
+/// their extents, the dynamic batch read at run time. Exact below 2^24.
+Value createCountF32(OpBuilder &b, Location loc, Value tensor,
+                     ArrayRef<int64_t> dims);
 
 /// Whether `low` and `high` add no element at all.
 bool isZeroPadding(ArrayRef<int64_t> low, ArrayRef<int64_t> high);
@@ -91,11 +111,10 @@ Value buildWindowReduction(
 /// and of same-shaped `inits`, reduced together. `combine(b, loc, args)`
 /// gets the inputs' elements followed by the accumulators and returns the
 /// new accumulators.
-SmallVector<Value> buildWindowReductions(
-    OpBuilder &b, Location loc, ValueRange inputs,
-    ArrayRef<AffineMap> inputMaps, ArrayRef<int64_t> window, ValueRange inits,
-    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>
-        combine);
+SmallVector<Value>
+buildWindowReductions(OpBuilder &b, Location loc, ValueRange inputs,
+                      ArrayRef<AffineMap> inputMaps, ArrayRef<int64_t> window,
+                      ValueRange inits, MultiBodyBuilder combine);
 
 /// Divides each output element of `sums` (N, C, *out) by the number of
 /// elements its window averaged: `counts[d][o]` along spatial dimension `d`
