@@ -2,7 +2,7 @@
 //
 // flatten and reshape are tensor.collapse_shape/expand_shape (no data moves);
 // concat copies each input into its slice of the result; the residual add is
-// linalg.add.
+// linalg.add, the elementwise product (dropout's gradient) linalg.mul.
 //
 //===----------------------------------------------------------------------===//
 
@@ -127,21 +127,24 @@ struct ConcatOpLowering : public OpConversionPattern<ConcatOp> {
 };
 
 //===----------------------------------------------------------------------===//
-// AddOp
+// AddOp, MulOp
 //===----------------------------------------------------------------------===//
 
-struct AddOpLowering : public OpConversionPattern<AddOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// An elementwise netc op on two same-shaped tensors as the linalg named op
+/// `LinalgOp`.
+template <typename OpTy, typename LinalgOp>
+struct BinaryLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
 
   LogicalResult
-  matchAndRewrite(AddOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     Value init = createEmpty(rewriter, op.getLoc(), type, adaptor.getLhs());
-    auto add = linalg::AddOp::create(
-        rewriter, op.getLoc(), type,
-        ValueRange{adaptor.getLhs(), adaptor.getRhs()}, init);
-    rewriter.replaceOp(op, add->getResults());
+    auto result =
+        LinalgOp::create(rewriter, op.getLoc(), type,
+                         ValueRange{adaptor.getLhs(), adaptor.getRhs()}, init);
+    rewriter.replaceOp(op, result->getResults());
     return success();
   }
 };
@@ -149,5 +152,6 @@ struct AddOpLowering : public OpConversionPattern<AddOp> {
 
 void mlir::netc::populateShapePatterns(RewritePatternSet &patterns) {
   patterns.add<FlattenOpLowering, ReshapeOpLowering, ConcatOpLowering,
-               AddOpLowering>(patterns.getContext());
+               BinaryLowering<AddOp, linalg::AddOp>,
+               BinaryLowering<MulOp, linalg::MulOp>>(patterns.getContext());
 }

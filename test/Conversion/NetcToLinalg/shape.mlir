@@ -63,3 +63,14 @@ func.func @add(%x: tensor<?x16x12x12xf32>, %r: tensor<?x16x12x12xf32>) -> tensor
   %y = netc.add %x, %r : tensor<?x16x12x12xf32>
   return %y : tensor<?x16x12x12xf32>
 }
+
+// -----
+
+// The elementwise product (dropout's gradient) is linalg.mul.
+// CHECK-LABEL: func @mul
+// CHECK:       %[[EMPTY:.*]] = tensor.empty(%{{.*}}) : tensor<?x120xf32>
+// CHECK:       linalg.mul ins(%arg0, %arg1 : tensor<?x120xf32>, tensor<?x120xf32>) outs(%[[EMPTY]] : tensor<?x120xf32>)
+func.func @mul(%dy: tensor<?x120xf32>, %mask: tensor<?x120xf32>) -> tensor<?x120xf32> {
+  %y = netc.mul %dy, %mask : tensor<?x120xf32>
+  return %y : tensor<?x120xf32>
+}
