@@ -6,6 +6,13 @@
 // named linalg convolution for the case (plain, depthwise, 2-d grouped) or one
 // linalg.generic that handles any rank and any groups.
 //
+// Its gradients reuse those pieces: conv_input_grad is the transposed
+// convolution (the same convolution builders run on the result gradient
+// spread out by the stride, with the flipped weight) followed by the adjoint
+// of the padding; conv_weight_grad correlates the input, padded as the
+// forward pass padded it, with the result gradient; channel_sum is a
+// linalg.reduce.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -84,7 +91,10 @@ static Value gatherPad(OpBuilder &b, Location loc, Value input,
       });
 }
 
-static Value padConvInput(OpBuilder &b, Location loc, ConvOp op, Value input) {
+/// The input of a convolution-like op (netc.conv, netc.conv_weight_grad)
+/// padded as its padding_mode, padding_low/high and padding_value say.
+template <typename OpTy>
+static Value padConvInput(OpBuilder &b, Location loc, OpTy op, Value input) {
   ArrayRef<int64_t> low = op.getPaddingLow(), high = op.getPaddingHigh();
   switch (op.getPaddingMode()) {
   case PaddingMode::zeros:
@@ -147,14 +157,22 @@ static Value mergeDims(OpBuilder &b, Location loc, Value value, int64_t dim) {
 // ConvOp
 //===----------------------------------------------------------------------===//
 
-/// Creates the named convolution `NamedOp` with the op's strides and
+/// The strides, dilations and groups of a convolution on an already padded
+/// input: the forward op's, or those of the transposed convolution that
+/// computes its input gradient.
+struct ConvStrides {
+  ArrayRef<int64_t> stride, dilation;
+  int64_t groups;
+};
+
+/// Creates the named convolution `NamedOp` with the given strides and
 /// dilations.
 template <typename NamedOp>
-static Value createNamedConv(OpBuilder &b, Location loc, ConvOp op, Value input,
-                             Value weight, Value init) {
+static Value createNamedConv(OpBuilder &b, Location loc, const ConvStrides &cs,
+                             Value input, Value weight, Value init) {
   return NamedOp::create(b, loc, init.getType(), ValueRange{input, weight},
-                         init, b.getI64TensorAttr(op.getStride()),
-                         b.getI64TensorAttr(op.getDilation()))
+                         init, b.getI64TensorAttr(cs.stride),
+                         b.getI64TensorAttr(cs.dilation))
       ->getResult(0);
 }
 
@@ -162,12 +180,12 @@ static Value createNamedConv(OpBuilder &b, Location loc, ConvOp op, Value input,
 /// Loops (n, f, o_1..o_s, c, k_1..k_s), c running over one group's input
 /// channels: out[n, f, o] += in[n, g(f) * C/G + c, o * stride + k * dilation]
 /// * w[f, c, k] with g(f) = f floordiv (F/G).
-static Value buildGenericConv(OpBuilder &b, Location loc, ConvOp op,
+static Value buildGenericConv(OpBuilder &b, Location loc, const ConvStrides &cs,
                               Value input, Value weight, Value init) {
   MLIRContext *context = b.getContext();
   auto weightType = cast<RankedTensorType>(weight.getType());
   int64_t spatial = weightType.getRank() - 2;
-  int64_t groupFilters = weightType.getDimSize(0) / op.getGroups();
+  int64_t groupFilters = weightType.getDimSize(0) / cs.groups;
   int64_t groupChannels = weightType.getDimSize(1);
   int64_t loops = 3 + 2 * spatial;
   auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
@@ -178,7 +196,7 @@ static Value buildGenericConv(OpBuilder &b, Location loc, ConvOp op,
   SmallVector<AffineExpr> weightExprs{f, c}, outExprs{n, f};
   for (int64_t d = 0; d < spatial; ++d) {
     AffineExpr o = dim(2 + d), k = dim(3 + spatial + d);
-    inExprs.push_back(o * op.getStride()[d] + k * op.getDilation()[d]);
+    inExprs.push_back(o * cs.stride[d] + k * cs.dilation[d]);
     weightExprs.push_back(k);
     outExprs.push_back(o);
   }
@@ -199,6 +217,56 @@ static Value buildGenericConv(OpBuilder &b, Location loc, ConvOp op,
   return generic.getResult(0);
 }
 
+/// Accumulates the convolution of the padded `input` (N, C, *spatial) with
+/// `weight` (F, C / groups, *kernel) into `init` (N, F, *out) with the named
+/// linalg op for the case (plain, depthwise, 2-d grouped), else one generic.
+static Value buildConvolution(OpBuilder &b, Location loc, const ConvStrides &cs,
+                              Value input, Value weight, Value init) {
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  int64_t spatial = weightType.getRank() - 2;
+  int64_t channels = cast<RankedTensorType>(input.getType()).getDimSize(1);
+  int64_t filters = weightType.getDimSize(0);
+
+  if (cs.groups == 1) {
+    switch (spatial) {
+    case 1:
+      return createNamedConv<linalg::Conv1DNcwFcwOp>(b, loc, cs, input, weight,
+                                                     init);
+    case 2:
+      return createNamedConv<linalg::Conv2DNchwFchwOp>(b, loc, cs, input,
+                                                       weight, init);
+    default:
+      return createNamedConv<linalg::Conv3DNcdhwFcdhwOp>(b, loc, cs, input,
+                                                         weight, init);
+    }
+  }
+  if (cs.groups == channels && filters == channels) {
+    // Depthwise: the (C, 1, *k) weight is the named op's (C, *k).
+    Value depthwise = mergeDims(b, loc, weight, 0);
+    switch (spatial) {
+    case 1:
+      return createNamedConv<linalg::DepthwiseConv1DNcwCwOp>(b, loc, cs, input,
+                                                             depthwise, init);
+    case 2:
+      return createNamedConv<linalg::DepthwiseConv2DNchwChwOp>(
+          b, loc, cs, input, depthwise, init);
+    default:
+      return createNamedConv<linalg::DepthwiseConv3DNcdhwCdhwOp>(
+          b, loc, cs, input, depthwise, init);
+    }
+  }
+  if (spatial == 2) {
+    // Grouped 2-d: (N, G, C/G, H, W) x (G, F/G, C/G, kh, kw), then the
+    // group and per-group filter dimensions merge back into F.
+    Value grouped = createNamedConv<linalg::Conv2DNgchwGfchwOp>(
+        b, loc, cs, splitDim(b, loc, input, 1, cs.groups),
+        splitDim(b, loc, weight, 0, cs.groups),
+        splitDim(b, loc, init, 1, cs.groups));
+    return mergeDims(b, loc, grouped, 1);
+  }
+  return buildGenericConv(b, loc, cs, input, weight, init);
+}
+
 namespace {
 struct ConvOpLowering : public OpConversionPattern<ConvOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -207,69 +275,308 @@ struct ConvOpLowering : public OpConversionPattern<ConvOp> {
   matchAndRewrite(ConvOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto resultType = cast<RankedTensorType>(op.getType());
-    Value weight = adaptor.getWeight();
-    auto weightType = cast<RankedTensorType>(weight.getType());
-    int64_t spatial = resultType.getRank() - 2;
-    int64_t groups = op.getGroups();
-    int64_t channels =
-        cast<RankedTensorType>(adaptor.getInput().getType()).getDimSize(1);
-    int64_t filters = weightType.getDimSize(0);
-
     Value input = padConvInput(rewriter, loc, op, adaptor.getInput());
-    Value init = createBiasInit(rewriter, loc, resultType, adaptor.getInput(),
-                                adaptor.getBias());
+    Value init =
+        createBiasInit(rewriter, loc, cast<RankedTensorType>(op.getType()),
+                       adaptor.getInput(), adaptor.getBias());
+    rewriter.replaceOp(op,
+                       buildConvolution(rewriter, loc,
+                                        {op.getStride(), op.getDilation(),
+                                         static_cast<int64_t>(op.getGroups())},
+                                        input, adaptor.getWeight(), init));
+    return success();
+  }
+};
+} // namespace
 
-    Value result;
-    if (groups == 1) {
-      switch (spatial) {
-      case 1:
-        result = createNamedConv<linalg::Conv1DNcwFcwOp>(rewriter, loc, op,
-                                                         input, weight, init);
-        break;
-      case 2:
-        result = createNamedConv<linalg::Conv2DNchwFchwOp>(rewriter, loc, op,
-                                                           input, weight, init);
-        break;
-      default:
-        result = createNamedConv<linalg::Conv3DNcdhwFcdhwOp>(
-            rewriter, loc, op, input, weight, init);
-        break;
-      }
-    } else if (groups == channels && filters == channels) {
-      // Depthwise: the (C, 1, *k) weight is the named op's (C, *k).
-      Value depthwise = mergeDims(rewriter, loc, weight, 0);
-      switch (spatial) {
-      case 1:
-        result = createNamedConv<linalg::DepthwiseConv1DNcwCwOp>(
-            rewriter, loc, op, input, depthwise, init);
-        break;
-      case 2:
-        result = createNamedConv<linalg::DepthwiseConv2DNchwChwOp>(
-            rewriter, loc, op, input, depthwise, init);
-        break;
-      default:
-        result = createNamedConv<linalg::DepthwiseConv3DNcdhwCdhwOp>(
-            rewriter, loc, op, input, depthwise, init);
-        break;
-      }
-    } else if (spatial == 2) {
-      // Grouped 2-d: (N, G, C/G, H, W) x (G, F/G, C/G, kh, kw), then the
-      // group and per-group filter dimensions merge back into F.
-      Value grouped = createNamedConv<linalg::Conv2DNgchwGfchwOp>(
-          rewriter, loc, op, splitDim(rewriter, loc, input, 1, groups),
-          splitDim(rewriter, loc, weight, 0, groups),
-          splitDim(rewriter, loc, init, 1, groups));
-      result = mergeDims(rewriter, loc, grouped, 1);
-    } else {
-      result = buildGenericConv(rewriter, loc, op, input, weight, init);
-    }
-    rewriter.replaceOp(op, result);
+//===----------------------------------------------------------------------===//
+// ConvInputGradOp
+//===----------------------------------------------------------------------===//
+
+/// The gradient of the padded input (N, C, *padded) from the result gradient
+/// `dy` (N, F, *out): the transposed convolution
+///   dxp[n, c, p] = sum over f in c's group and o * stride + k * dilation = p
+///                  of dy[n, f, o] * w[f, c mod C/G, k],
+/// computed as a stride-1 convolution (dilation kept) with the weight flipped
+/// and, per group, transposed to (C, F/G, *kernel), of `dy` spread out by the
+/// stride after halo = (kernel - 1) * dilation zeros: element o at
+/// halo + o * stride of a zero tensor of extent padded + halo. Padded
+/// positions past the last window (stride not dividing) read only zeros.
+static Value buildPaddedInputGrad(OpBuilder &b, Location loc,
+                                  ConvInputGradOp op, Value dy, Value weight) {
+  MLIRContext *context = b.getContext();
+  auto dyType = cast<RankedTensorType>(dy.getType());
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  auto inputType = cast<RankedTensorType>(op.getType());
+  int64_t spatial = inputType.getRank() - 2;
+  int64_t groups = op.getGroups();
+  int64_t channels = inputType.getDimSize(1);
+  int64_t filters = weightType.getDimSize(0);
+  int64_t groupChannels = weightType.getDimSize(1);
+  int64_t groupFilters = filters / groups;
+
+  SmallVector<int64_t> spreadShape{ShapedType::kDynamic, filters},
+      paddedShape{ShapedType::kDynamic, channels}, offsets{0, 0}, strides{1, 1};
+  for (int64_t d = 0; d < spatial; ++d) {
+    int64_t padded = inputType.getDimSize(d + 2) + op.getPaddingLow()[d] +
+                     op.getPaddingHigh()[d];
+    int64_t halo = (weightType.getDimSize(d + 2) - 1) * op.getDilation()[d];
+    spreadShape.push_back(padded + halo);
+    paddedShape.push_back(padded);
+    offsets.push_back(halo);
+    strides.push_back(op.getStride()[d]);
+  }
+  Value zero = createF32Constant(b, loc, 0.0);
+  Value spread = dy;
+  if (ArrayRef<int64_t>(spreadShape) != dyType.getShape())
+    spread = insertIntoSlice(
+        b, loc, dy,
+        createFilled(b, loc, RankedTensorType::get(spreadShape, b.getF32Type()),
+                     dy, zero),
+        offsets, strides);
+
+  // wt[c, f, k] = w[(c floordiv C/G) * F/G + f, c mod C/G, kernel - 1 - k].
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
+  SmallVector<int64_t> flippedShape{channels, groupFilters};
+  SmallVector<AffineExpr> weightExprs{
+      dim(0).floorDiv(groupChannels) * groupFilters + dim(1),
+      dim(0) % groupChannels};
+  for (int64_t d = 0; d < spatial; ++d) {
+    int64_t kernel = weightType.getDimSize(d + 2);
+    flippedShape.push_back(kernel);
+    weightExprs.push_back(kernel - 1 - dim(d + 2));
+  }
+  Value flipped = buildParallelGeneric(
+      b, loc, RankedTensorType::get(flippedShape, b.getF32Type()), weight,
+      weight, AffineMap::get(spatial + 2, 0, weightExprs, context),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+
+  SmallVector<int64_t> ones(spatial, 1);
+  Value init = createFilled(
+      b, loc, RankedTensorType::get(paddedShape, b.getF32Type()), dy, zero);
+  return buildConvolution(b, loc, {ones, op.getDilation(), groups}, spread,
+                          flipped, init);
+}
+
+/// The window of `value` (N, ...) at `offsets` whose extents are `shape`'s
+/// (the batch is `value`'s): a tensor.extract_slice, which bufferizes to a
+/// view. Generics read such windows through identity maps: a generic infers
+/// its loop ranges from the first operand that reads a loop index as is, so
+/// reading a larger operand through a shifted map (`i + 0`) would iterate
+/// over that operand's extent.
+static Value sliceAt(OpBuilder &b, Location loc, Value value,
+                     ArrayRef<int64_t> offsets, ArrayRef<int64_t> shape) {
+  SmallVector<OpFoldResult> offsetValues, sizes,
+      strides(shape.size(), b.getIndexAttr(1));
+  for (auto [d, offset, size] : llvm::enumerate(offsets, shape)) {
+    offsetValues.push_back(b.getIndexAttr(offset));
+    sizes.push_back(
+        ShapedType::isDynamic(size)
+            ? OpFoldResult(tensor::DimOp::create(b, loc, value, d).getResult())
+            : OpFoldResult(b.getIndexAttr(size)));
+  }
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, b.getF32Type()), value, offsetValues,
+      sizes, strides);
+}
+
+/// A copy of the window of `value` at `offsets` shaped like `type`, in a
+/// tensor of its own (a copy loop from the view, not a strided memref.copy).
+static Value cropAt(OpBuilder &b, Location loc, Value value,
+                    RankedTensorType type, ArrayRef<int64_t> offsets) {
+  Value window = sliceAt(b, loc, value, offsets, type.getShape());
+  return linalg::CopyOp::create(b, loc, window,
+                                createEmpty(b, loc, type, value))
+      .getResult(0);
+}
+
+/// Adds onto `acc` (the gradient with spatial dimension `dim` unpadded) the
+/// gradients of the `count` padded positions of `grad` from `first` on along
+/// `dim`, each onto the input position sourceIndex says it was copied from
+/// (`low` is the padding before the input). `count` is one side's padding,
+/// so this is a short window reduction per input element.
+static Value addBorderGrad(OpBuilder &b, Location loc, PaddingMode mode,
+                           Value grad, Value acc, int64_t dim, int64_t first,
+                           int64_t count, int64_t low) {
+  if (count == 0)
+    return acc;
+  MLIRContext *context = b.getContext();
+  auto type = cast<RankedTensorType>(acc.getType());
+  int64_t rank = type.getRank(), size = type.getDimSize(dim);
+  SmallVector<int64_t> shape(type.getShape()), offsets(rank, 0);
+  shape[dim] = count;
+  offsets[dim] = first;
+  Value border = sliceAt(b, loc, grad, offsets, shape);
+  // Loops (n, c, *spatial, t): the border is read at t along `dim`.
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    exprs.push_back(getAffineDimExpr(d == dim ? rank : d, context));
+  return buildWindowReduction(
+      b, loc, border, AffineMap::get(rank + 1, 0, exprs, context), {count}, acc,
+      [&](OpBuilder &nb, Location nl, Value element, Value sum) {
+        Value t = linalg::IndexOp::create(nb, nl, rank);
+        Value shifted = arith::AddIOp::create(
+            nb, nl, t, createIndexConstant(nb, nl, first - low));
+        Value source = sourceIndex(nb, nl, mode, shifted, size);
+        Value hit =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, source,
+                                  linalg::IndexOp::create(nb, nl, dim));
+        return arith::SelectOp::create(
+            nb, nl, hit, arith::AddFOp::create(nb, nl, sum, element), sum);
+      });
+}
+
+/// The adjoint of padConvInput: the input gradient `type` from the padded
+/// input gradient. zeros and constant padding copy no input element, so the
+/// border is dropped; the gather modes add each border element's gradient
+/// onto the element it was copied from, one spatial dimension at a time (the
+/// gather is separable, so its adjoint is too; corners fold twice).
+static Value unpadInputGrad(OpBuilder &b, Location loc, ConvInputGradOp op,
+                            Value grad, RankedTensorType type) {
+  ArrayRef<int64_t> low = op.getPaddingLow(), high = op.getPaddingHigh();
+  if (isZeroPadding(low, high))
+    return grad;
+  PaddingMode mode = op.getPaddingMode();
+  int64_t rank = type.getRank();
+  if (mode == PaddingMode::zeros || mode == PaddingMode::constant) {
+    SmallVector<int64_t> offsets{0, 0};
+    llvm::append_range(offsets, low);
+    return cropAt(b, loc, grad, type, offsets);
+  }
+  for (int64_t d = 2; d < rank; ++d) {
+    int64_t lo = low[d - 2], hi = high[d - 2];
+    if (lo == 0 && hi == 0)
+      continue;
+    auto gradType = cast<RankedTensorType>(grad.getType());
+    SmallVector<int64_t> shape(gradType.getShape()), offsets(rank, 0);
+    shape[d] = type.getDimSize(d);
+    offsets[d] = lo;
+    Value folded = cropAt(
+        b, loc, grad, RankedTensorType::get(shape, b.getF32Type()), offsets);
+    folded = addBorderGrad(b, loc, mode, grad, folded, d, /*first=*/0,
+                           /*count=*/lo, lo);
+    grad = addBorderGrad(b, loc, mode, grad, folded, d,
+                         /*first=*/lo + type.getDimSize(d), /*count=*/hi, lo);
+  }
+  return grad;
+}
+
+namespace {
+struct ConvInputGradOpLowering : public OpConversionPattern<ConvInputGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvInputGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value padded = buildPaddedInputGrad(
+        rewriter, loc, op, adaptor.getResultGrad(), adaptor.getWeight());
+    rewriter.replaceOp(op,
+                       unpadInputGrad(rewriter, loc, op, padded,
+                                      cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ConvWeightGradOp
+//===----------------------------------------------------------------------===//
+
+/// dw[f, c, k] = sum over n and o of dy[n, f, o]
+///   * in[n, g(f) * C/G + c, o * stride + k * dilation], g(f) = f floordiv
+/// (F/G): the forward contraction with the weight as its result. One
+/// linalg.generic, loops (f, c, k_1..k_s, n, o_1..o_s).
+static Value buildWeightGrad(OpBuilder &b, Location loc, ConvWeightGradOp op,
+                             Value input, Value dy) {
+  MLIRContext *context = b.getContext();
+  auto type = cast<RankedTensorType>(op.getType());
+  int64_t spatial = type.getRank() - 2;
+  int64_t groupFilters = type.getDimSize(0) / op.getGroups();
+  int64_t groupChannels = type.getDimSize(1);
+  int64_t loops = 3 + 2 * spatial;
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
+  AffineExpr f = dim(0), c = dim(1), n = dim(2 + spatial);
+
+  SmallVector<AffineExpr> inExprs{n,
+                                  f.floorDiv(groupFilters) * groupChannels + c};
+  SmallVector<AffineExpr> dyExprs{n, f}, outExprs{f, c};
+  for (int64_t d = 0; d < spatial; ++d) {
+    AffineExpr k = dim(2 + d), o = dim(3 + spatial + d);
+    inExprs.push_back(o * op.getStride()[d] + k * op.getDilation()[d]);
+    dyExprs.push_back(o);
+    outExprs.push_back(k);
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, context),
+                              AffineMap::get(loops, 0, dyExprs, context),
+                              AffineMap::get(loops, 0, outExprs, context)};
+  SmallVector<utils::IteratorType> iterators(2 + spatial,
+                                             utils::IteratorType::parallel);
+  iterators.append(1 + spatial, utils::IteratorType::reduction);
+  Value init = createFilled(b, loc, type, dy, createF32Constant(b, loc, 0.0));
+  auto generic = linalg::GenericOp::create(
+      b, loc, type, ValueRange{input, dy}, init, maps, iterators,
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::AddFOp::create(nb, nl, args[2], product)});
+      });
+  return generic.getResult(0);
+}
+
+namespace {
+struct ConvWeightGradOpLowering : public OpConversionPattern<ConvWeightGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConvWeightGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = padConvInput(rewriter, loc, op, adaptor.getInput());
+    rewriter.replaceOp(
+        op, buildWeightGrad(rewriter, loc, op, input, adaptor.getResultGrad()));
+    return success();
+  }
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ChannelSumOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A linalg.reduce over every dimension but the channel.
+struct ChannelSumOpLowering : public OpConversionPattern<ChannelSumOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ChannelSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(op.getType());
+    SmallVector<int64_t> dims{0};
+    for (int64_t d = 2, e = cast<RankedTensorType>(input.getType()).getRank();
+         d < e; ++d)
+      dims.push_back(d);
+    Value init = createFilled(rewriter, loc, type, input,
+                              createF32Constant(rewriter, loc, 0.0));
+    auto reduce = linalg::ReduceOp::create(
+        rewriter, loc, input, init, dims,
+        [](OpBuilder &nb, Location nl, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, nl,
+              ValueRange{arith::AddFOp::create(nb, nl, args[0], args[1])});
+        });
+    rewriter.replaceOp(op, reduce.getResult(0));
     return success();
   }
 };
 } // namespace
 
 void mlir::netc::populateConvolutionPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvOpLowering>(patterns.getContext());
+  patterns.add<ConvOpLowering, ConvInputGradOpLowering,
+               ConvWeightGradOpLowering, ChannelSumOpLowering>(
+      patterns.getContext());
 }
