@@ -142,22 +142,23 @@ bool mlir::netc::isZeroPadding(ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
 }
 
 Value mlir::netc::insertIntoSlice(OpBuilder &b, Location loc, Value source,
-                                  Value dest, ArrayRef<int64_t> offsets) {
+                                  Value dest, ArrayRef<int64_t> offsets,
+                                  ArrayRef<int64_t> strides) {
   auto type = cast<RankedTensorType>(source.getType());
-  SmallVector<OpFoldResult> offsetValues, sizes,
-      strides(type.getRank(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> offsetValues, sizes, strideValues;
   for (auto [d, offset] : llvm::enumerate(offsets)) {
     offsetValues.push_back(b.getIndexAttr(offset));
+    strideValues.push_back(b.getIndexAttr(strides.empty() ? 1 : strides[d]));
     sizes.push_back(
         type.isDynamicDim(d)
             ? OpFoldResult(tensor::DimOp::create(b, loc, source, d).getResult())
             : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
   }
   Value slice = tensor::ExtractSliceOp::create(b, loc, type, dest, offsetValues,
-                                               sizes, strides);
+                                               sizes, strideValues);
   Value copied = linalg::CopyOp::create(b, loc, source, slice).getResult(0);
   return tensor::InsertSliceOp::create(b, loc, copied, dest, offsetValues,
-                                       sizes, strides);
+                                       sizes, strideValues);
 }
 
 Value mlir::netc::padSpatial(OpBuilder &b, Location loc, Value input,

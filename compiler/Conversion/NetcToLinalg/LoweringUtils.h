@@ -81,13 +81,15 @@ Value createCountF32(OpBuilder &b, Location loc, Value tensor,
 bool isZeroPadding(ArrayRef<int64_t> low, ArrayRef<int64_t> high);
 
 /// Copies `source` into `dest` at `offsets` (one per dimension; the batch
-/// extent is `source`'s): linalg.copy into a tensor.extract_slice of `dest`,
-/// inserted back. Unlike a plain tensor.insert_slice (or tensor.pad,
-/// tensor.concat), this bufferizes to a copy loop writing in place, never to
-/// a strided memref.copy, which would need MLIR's runner library at link
-/// time.
+/// extent is `source`'s), element `i` of a dimension going to
+/// `offset + i * stride` (`strides` empty: all 1): linalg.copy into a
+/// tensor.extract_slice of `dest`, inserted back. Unlike a plain
+/// tensor.insert_slice (or tensor.pad, tensor.concat), this bufferizes to a
+/// copy loop writing in place, never to a strided memref.copy, which would
+/// need MLIR's runner library at link time.
 Value insertIntoSlice(OpBuilder &b, Location loc, Value source, Value dest,
-                      ArrayRef<int64_t> offsets);
+                      ArrayRef<int64_t> offsets,
+                      ArrayRef<int64_t> strides = {});
 
 /// Pads the spatial dimensions (2 and up) of an (N, C, *spatial) `input` by
 /// `low`/`high` elements with `value`: the input copied into a filled tensor
