@@ -325,8 +325,9 @@ def pack(params):
     return np.ascontiguousarray(np.concatenate(chunks))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse_args(description):
+    """The options every parity harness takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--opt", required=True, help="netc-opt")
     parser.add_argument("--translate", default="mlir-translate")
     parser.add_argument("--cc", required=True, help="C compiler")
@@ -334,13 +335,16 @@ def main():
     parser.add_argument("--batch", type=int, default=3)
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--atol", type=float, default=1e-5)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def compile_library(args, text):
+    """Compiles the module `text` with --netc-compile-pipeline into a shared
+    library in args.work and loads it."""
     os.makedirs(args.work, exist_ok=True)
-    all_cases = list(cases())
     source = os.path.join(args.work, "ops.mlir")
     with open(source, "w") as f:
-        f.write("\n".join(case.mlir() for case in all_cases))
+        f.write(text)
     llvm_mlir = os.path.join(args.work, "ops.llvm.mlir")
     ll = os.path.join(args.work, "ops.ll")
     lib = os.path.join(args.work, "ops.so")
@@ -350,7 +354,14 @@ def main():
                            "-o", ll])
     subprocess.check_call([args.cc, "-O1", "-shared", "-fPIC",
                            "-Wno-override-module", ll, "-o", lib, "-lm"])
-    library = ctypes.CDLL(lib)
+    return ctypes.CDLL(lib)
+
+
+def main():
+    args = parse_args(__doc__)
+    all_cases = list(cases())
+    library = compile_library(args,
+                              "\n".join(case.mlir() for case in all_cases))
 
     failures = 0
     for case in all_cases:
