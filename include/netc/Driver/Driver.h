@@ -10,6 +10,8 @@
 
 #include "netc/Dialect/ModelSignature.h"
 
+#include "netc-c/netc.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -62,6 +64,57 @@ struct RunOptions {
 /// Compiles `module` to an object, loads it into this process and runs its
 /// forward pass on the input batch.
 LogicalResult runModel(ModuleOp module, const RunOptions &options);
+
+/// What `netc grad` reads and writes.
+struct GradOptions {
+  std::string weightsPath; ///< empty: default initialisation from `seed`
+  uint64_t seed = 0;       ///< also the dropout seed
+  std::string inputPath;   ///< .npy (N, *input shape)
+  std::string targetPath;  ///< .npy labels (N) or targets (N, *output)
+  std::string outputPath;  ///< safetensors of the gradients, by param name
+  std::string inputGradPath; ///< optional .npy of the input gradient
+};
+
+/// Runs the compiled backward entry point on one batch, prints the loss and
+/// writes the gradients.
+LogicalResult gradModel(ModuleOp module, const GradOptions &options);
+
+/// How `netc gradcheck` probes a model.
+struct GradCheckOptions {
+  uint64_t seed = 0;
+  int64_t batch = 3;
+  int64_t probes = 12;     ///< elements probed per tensor
+  double step = 1e-2;      ///< finite-difference step
+  double tolerance = 2e-2; ///< relative
+};
+
+/// Compares the compiled gradients with central finite differences of the
+/// loss, on random parameters and data; fails if any probe disagrees.
+LogicalResult gradCheckModel(ModuleOp module, const GradCheckOptions &options);
+
+/// What `netc train` trains on and how.
+struct TrainOptions {
+  /// IDX data: a folder with train-images-idx3-ubyte(.gz),
+  /// train-labels-idx1-ubyte(.gz) and, for testing, the t10k- files.
+  std::string dataDir;
+  /// Or arrays: .npy input and targets, stepped through in order.
+  std::string inputPath, targetPath;
+  int64_t epochs = 1;
+  int64_t batchSize = 64;
+  int64_t steps = 0; ///< arrays: steps to take (0: one pass per epoch)
+  float mean = 0.1307f, stddev = 0.3081f;
+  netc_optimizer_options optimizer{};
+  uint64_t seed = 0;
+  std::string weightsPath;    ///< initial weights (else initialised)
+  std::string checkpointPath; ///< written atomically every epoch
+  int64_t checkpointEvery = 0;
+  bool resume = false;
+  std::string outputPath; ///< the trained weights (safetensors)
+  std::string plotPath;   ///< loss and accuracy per epoch (PNG)
+};
+
+/// Trains a model with the runtime's trainer over its compiled step.
+LogicalResult trainModel(ModuleOp module, const TrainOptions &options);
 
 } // namespace mlir::netc
 
