@@ -220,7 +220,7 @@ void CrossEntropyOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
     return;
   operandGrads.push_back(CrossEntropyGradOp::create(
       b, getLoc(), getLogits().getType(), getLogits(), getLabels(),
-      resultGrads[0], getLabelSmoothingAttr()));
+      resultGrads[0], getLabelSmoothingAttr(), getReductionAttr()));
   operandGrads.push_back(Value()); // labels
 }
 
@@ -228,9 +228,9 @@ void MseLossOp::buildGradients(OpBuilder &b, ValueRange resultGrads,
                                SmallVectorImpl<Value> &operandGrads) {
   if (skipIfUnused(*this, resultGrads, operandGrads))
     return;
-  operandGrads.push_back(MseLossGradOp::create(b, getLoc(),
-                                               getInput().getType(), getInput(),
-                                               getTarget(), resultGrads[0]));
+  operandGrads.push_back(MseLossGradOp::create(
+      b, getLoc(), getInput().getType(), getInput(), getTarget(),
+      resultGrads[0], getReductionAttr()));
   operandGrads.push_back(Value()); // the target is data
 }
 

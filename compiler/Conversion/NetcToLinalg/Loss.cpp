@@ -1,7 +1,8 @@
 //===- Loss.cpp - netc loss ops and their gradients to linalg -------------===//
 //
-// The losses reduce to a 0-d tensor in f32 and divide by the element count
-// read at run time (the batch is dynamic). cross_entropy computes torch's
+// The losses reduce to a 0-d tensor in f32; with reduction mean they divide
+// by the element count read at run time (the batch is dynamic), with sum
+// they keep the sum, as torch's `reduction=`. cross_entropy computes torch's
 // stable log_softmax along the classes (the row maximum, then the log of the
 // sum of exp(z - max)); its gradient and mse_loss_grad are one elementwise
 // generic each.
@@ -85,10 +86,11 @@ static Value createZeroScalar(OpBuilder &b, Location loc) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// torch's CrossEntropyLoss with label smoothing s: the batch means of the
-/// negative log-likelihood, nll = -logp[label], and of smooth = -sum_c
-/// logp[c], combined as (1 - s) * nll + (s / C) * smooth. Both sums come
-/// from one reduction over (n, c); without smoothing only nll is summed.
+/// torch's CrossEntropyLoss with label smoothing s: the batch means (or
+/// sums) of the negative log-likelihood, nll = -logp[label], and of smooth =
+/// -sum_c logp[c], combined as (1 - s) * nll + (s / C) * smooth. Both sums
+/// come from one reduction over (n, c); without smoothing only nll is
+/// summed.
 struct CrossEntropyOpLowering : public OpConversionPattern<CrossEntropyOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -102,6 +104,7 @@ struct CrossEntropyOpLowering : public OpConversionPattern<CrossEntropyOp> {
         cast<RankedTensorType>(logits.getType()).getDimSize(1);
     double smoothing = op.getLabelSmoothing().convertToDouble();
     bool smooth = smoothing != 0.0;
+    bool mean = op.getReduction() == LossReduction::mean;
 
     Value lse = buildRowLogSumExp(rewriter, loc, logits);
     AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, context));
@@ -123,23 +126,27 @@ struct CrossEntropyOpLowering : public OpConversionPattern<CrossEntropyOp> {
           return updated;
         });
 
-    Value batch = createCountF32(rewriter, loc, logits, {0});
+    Value batch =
+        mean ? createCountF32(rewriter, loc, logits, {0}) : Value();
     auto scalarType = RankedTensorType::get({}, rewriter.getF32Type());
     Value loss = buildParallelGeneric(
         rewriter, loc, scalarType, Value(), sums,
         SmallVector<AffineMap>(sums.size(), AffineMap::get(context)),
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value nll = arith::DivFOp::create(b, l, args[0], batch);
+          auto reduce = [&](Value sum) -> Value {
+            return mean ? arith::DivFOp::create(b, l, sum, batch) : sum;
+          };
+          Value nll = reduce(args[0]);
           if (!smooth)
             return nll;
-          Value smoothMean = arith::DivFOp::create(b, l, args[1], batch);
+          Value smoothed = reduce(args[1]);
           return arith::AddFOp::create(
               b, l,
               arith::MulFOp::create(b, l,
                                     createF32Constant(b, l, 1.0 - smoothing),
                                     nll),
               arith::MulFOp::create(
-                  b, l, smoothMean,
+                  b, l, smoothed,
                   createF32Constant(b, l, smoothing / numClasses)));
         });
     rewriter.replaceOp(op, loss);
@@ -151,8 +158,8 @@ struct CrossEntropyOpLowering : public OpConversionPattern<CrossEntropyOp> {
 // CrossEntropyGradOp
 //===----------------------------------------------------------------------===//
 
-/// (softmax(z) - target) * (loss_grad / N), target = (1 - s) on the label
-/// plus s / C everywhere.
+/// (softmax(z) - target) * (loss_grad / N), without the / N for reduction
+/// sum, target = (1 - s) on the label plus s / C everywhere.
 struct CrossEntropyGradOpLowering
     : public OpConversionPattern<CrossEntropyGradOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -166,9 +173,11 @@ struct CrossEntropyGradOpLowering
     auto type = cast<RankedTensorType>(logits.getType());
     int64_t numClasses = type.getDimSize(1);
     double smoothing = op.getLabelSmoothing().convertToDouble();
+    bool mean = op.getReduction() == LossReduction::mean;
 
     Value lse = buildRowLogSumExp(rewriter, loc, logits);
-    Value batch = createCountF32(rewriter, loc, logits, {0});
+    Value batch =
+        mean ? createCountF32(rewriter, loc, logits, {0}) : Value();
     AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, context));
     Value grad = buildParallelGeneric(
         rewriter, loc, type, logits,
@@ -184,7 +193,8 @@ struct CrossEntropyGradOpLowering
           Value target = arith::SelectOp::create(
               b, l, isLabelClass(b, l, args[1], numClasses), onLabel,
               offLabel);
-          Value scale = arith::DivFOp::create(b, l, args[3], batch);
+          Value scale =
+              mean ? arith::DivFOp::create(b, l, args[3], batch) : args[3];
           return arith::MulFOp::create(
               b, l, arith::SubFOp::create(b, l, softmax, target), scale);
         });
@@ -197,7 +207,7 @@ struct CrossEntropyGradOpLowering
 // MseLossOp
 //===----------------------------------------------------------------------===//
 
-/// sum((x - t)^2) / numel.
+/// sum((x - t)^2), divided by numel for reduction mean.
 struct MseLossOpLowering : public OpConversionPattern<MseLossOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -218,6 +228,10 @@ struct MseLossOpLowering : public OpConversionPattern<MseLossOp> {
           return SmallVector<Value>{arith::AddFOp::create(
               b, l, args[2], arith::MulFOp::create(b, l, diff, diff))};
         })[0];
+    if (op.getReduction() == LossReduction::sum) {
+      rewriter.replaceOp(op, sum);
+      return success();
+    }
 
     Value count = createCountF32(rewriter, loc, input,
                                  llvm::to_vector(llvm::seq<int64_t>(0, rank)));
@@ -235,7 +249,8 @@ struct MseLossOpLowering : public OpConversionPattern<MseLossOp> {
 // MseLossGradOp
 //===----------------------------------------------------------------------===//
 
-/// (2 / numel) * (x - t) * loss_grad, in torch's order.
+/// norm * (x - t) * loss_grad in torch's order, norm = 2 / numel for
+/// reduction mean and 2 for sum.
 struct MseLossGradOpLowering : public OpConversionPattern<MseLossGradOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -246,10 +261,15 @@ struct MseLossGradOpLowering : public OpConversionPattern<MseLossGradOp> {
     Value input = adaptor.getInput();
     auto type = cast<RankedTensorType>(input.getType());
     unsigned rank = type.getRank();
-    Value count = createCountF32(rewriter, loc, input,
-                                 llvm::to_vector(llvm::seq<int64_t>(0, rank)));
-    Value norm = arith::DivFOp::create(
-        rewriter, loc, createF32Constant(rewriter, loc, 2.0), count);
+    Value norm;
+    if (op.getReduction() == LossReduction::mean) {
+      Value count = createCountF32(
+          rewriter, loc, input, llvm::to_vector(llvm::seq<int64_t>(0, rank)));
+      norm = arith::DivFOp::create(
+          rewriter, loc, createF32Constant(rewriter, loc, 2.0), count);
+    } else {
+      norm = createF32Constant(rewriter, loc, 2.0);
+    }
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     Value grad = buildParallelGeneric(
         rewriter, loc, type, input,

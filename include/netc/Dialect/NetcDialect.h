@@ -16,6 +16,9 @@ inline constexpr llvm::StringLiteral kLossAttrName = "netc.loss";
 /// Cross entropy's label smoothing, an f32 in [0, 1].
 inline constexpr llvm::StringLiteral kLabelSmoothingAttrName =
     "netc.label_smoothing";
+/// How the loss combines its terms, a #netc<reduction> (mean or sum).
+inline constexpr llvm::StringLiteral kLossReductionAttrName =
+    "netc.loss_reduction";
 } // namespace mlir::netc
 
 #endif // NETC_DIALECT_NETCDIALECT_H

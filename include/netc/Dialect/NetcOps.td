@@ -305,13 +305,28 @@ def Netc_AddOp : Netc_Op<"add",
 // Training: losses
 //===----------------------------------------------------------------------===//
 
+def Netc_LossReduction : I32EnumAttr<"LossReduction",
+    "how a loss combines its terms, as torch's `reduction=`", [
+      I32EnumAttrCase<"mean", 0>,
+      I32EnumAttrCase<"sum", 1>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::netc";
+}
+def Netc_LossReductionAttr : EnumAttr<Netc_Dialect, Netc_LossReduction,
+                                      "reduction">;
+// Elided when mean, torch's default.
+def Netc_LossReductionDefault
+    : DefaultValuedAttr<Netc_LossReductionAttr,
+                        "::mlir::netc::LossReduction::mean">;
+
 def Netc_CrossEntropyOp : Netc_Op<"cross_entropy", [Pure, Netc_Differentiable]> {
-  let summary = "mean cross-entropy of logits and class labels (torch.nn.CrossEntropyLoss)";
+  let summary = "cross-entropy of logits and class labels (torch.nn.CrossEntropyLoss)";
   let description = [{
     `log_softmax` of `(N, C)` logits followed by the negative log-likelihood
-    of the `(N)` int32 labels, averaged over the batch. With
-    `label_smoothing` s the target is `(1 - s)` on the label plus `s / C` on
-    every class, as torch computes it.
+    of the `(N)` int32 labels, averaged over the batch (`reduction` mean, the
+    default) or summed (`#netc<reduction sum>`). With `label_smoothing` s the
+    target is `(1 - s)` on the label plus `s / C` on every class, as torch
+    computes it.
 
     ```mlir
     %l = netc.cross_entropy %logits, %labels {label_smoothing = 0.0 : f32}
@@ -319,22 +334,26 @@ def Netc_CrossEntropyOp : Netc_Op<"cross_entropy", [Pure, Netc_Differentiable]> 
     ```
   }];
   let arguments = (ins Netc_Tensor:$logits, Netc_Labels:$labels,
-                       F32Attr:$label_smoothing);
+                       F32Attr:$label_smoothing,
+                       Netc_LossReductionDefault:$reduction);
   let results = (outs Netc_Scalar:$loss);
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
 def Netc_MseLossOp : Netc_Op<"mse_loss", [Pure, Netc_Differentiable]> {
-  let summary = "mean squared error (torch.nn.MSELoss)";
+  let summary = "squared error (torch.nn.MSELoss)";
   let description = [{
-    The mean over every element of `(input - target)^2`.
+    The mean (`reduction` mean, the default) or the sum
+    (`#netc<reduction sum>`) over every element of `(input - target)^2`.
 
     ```mlir
-    %l = netc.mse_loss %y, %t : (tensor<?x1x6x7xf32>, tensor<?x1x6x7xf32>) -> tensor<f32>
+    %l = netc.mse_loss %y, %t {reduction = #netc<reduction sum>}
+         : (tensor<?x1x6x7xf32>, tensor<?x1x6x7xf32>) -> tensor<f32>
     ```
   }];
-  let arguments = (ins Netc_Tensor:$input, Netc_Tensor:$target);
+  let arguments = (ins Netc_Tensor:$input, Netc_Tensor:$target,
+                       Netc_LossReductionDefault:$reduction);
   let results = (outs Netc_Scalar:$loss);
   let assemblyFormat = "$input `,` $target attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -594,8 +613,8 @@ def Netc_SoftmaxGradOp : Netc_Op<"softmax_grad", [Pure, SameOperandsAndResultTyp
 def Netc_CrossEntropyGradOp : Netc_Op<"cross_entropy_grad", [Pure]> {
   let summary = "gradient of netc.cross_entropy with respect to the logits";
   let description = [{
-    `loss_grad * (softmax(logits) - target) / N`, the target smoothed as in
-    the forward op.
+    `loss_grad * (softmax(logits) - target)`, divided by N for `reduction`
+    mean, the target smoothed as in the forward op.
 
     ```mlir
     %dz = netc.cross_entropy_grad %logits, %labels, %dl {label_smoothing = 0.0 : f32}
@@ -603,7 +622,8 @@ def Netc_CrossEntropyGradOp : Netc_Op<"cross_entropy_grad", [Pure]> {
     ```
   }];
   let arguments = (ins Netc_Tensor:$logits, Netc_Labels:$labels,
-                       Netc_Scalar:$loss_grad, F32Attr:$label_smoothing);
+                       Netc_Scalar:$loss_grad, F32Attr:$label_smoothing,
+                       Netc_LossReductionDefault:$reduction);
   let results = (outs Netc_Tensor:$logits_grad);
   let assemblyFormat = [{
     $logits `,` $labels `,` $loss_grad attr-dict `:` functional-type(operands, results)
@@ -614,7 +634,7 @@ def Netc_CrossEntropyGradOp : Netc_Op<"cross_entropy_grad", [Pure]> {
 def Netc_MseLossGradOp : Netc_Op<"mse_loss_grad", [Pure]> {
   let summary = "gradient of netc.mse_loss with respect to its input";
   let description = [{
-    `loss_grad * 2 (input - target) / numel`.
+    `loss_grad * 2 (input - target)`, divided by numel for `reduction` mean.
 
     ```mlir
     %dy = netc.mse_loss_grad %y, %t, %dl
@@ -622,7 +642,8 @@ def Netc_MseLossGradOp : Netc_Op<"mse_loss_grad", [Pure]> {
     ```
   }];
   let arguments = (ins Netc_Tensor:$input, Netc_Tensor:$target,
-                       Netc_Scalar:$loss_grad);
+                       Netc_Scalar:$loss_grad,
+                       Netc_LossReductionDefault:$reduction);
   let results = (outs Netc_Tensor:$input_grad);
   let assemblyFormat = [{
     $input `,` $target `,` $loss_grad attr-dict `:` functional-type(operands, results)

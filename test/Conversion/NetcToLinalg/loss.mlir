@@ -131,3 +131,83 @@ func.func @mse_loss_grad(%x: tensor<?x4xf32>, %t: tensor<?x4xf32>, %g: tensor<f3
   %r = netc.mse_loss_grad %x, %t, %g : (tensor<?x4xf32>, tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
   return %r : tensor<?x4xf32>
 }
+
+// -----
+
+// Reduction sum keeps the batch's sums: the loss is nll itself, read
+// through a 0-d generic; the batch extent is never read.
+// CHECK-LABEL: func @cross_entropy_sum
+// CHECK:       %[[NLL:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]}
+// CHECK-NOT:   tensor.dim
+// CHECK:       %[[LOSS:.*]] = linalg.generic {{.*}} iterator_types = []} ins(%[[NLL]] : tensor<f32>)
+// CHECK-NEXT:  ^bb0(%[[S:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT:    linalg.yield %[[S]] : f32
+// CHECK:       return %[[LOSS]]
+func.func @cross_entropy_sum(%z: tensor<?x10xf32>, %l: tensor<?xi32>) -> tensor<f32> {
+  %r = netc.cross_entropy %z, %l {label_smoothing = 0.0 : f32, reduction = #netc<reduction sum>}
+       : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// With smoothing and reduction sum: (1 - s) * nll + (s / C) * smooth.
+// CHECK-LABEL: func @cross_entropy_smoothing_sum
+// CHECK:       %[[SUMS:.*]]:2 = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]}
+// CHECK-NOT:   tensor.dim
+// CHECK:       linalg.generic {{.*}} ins(%[[SUMS]]#0, %[[SUMS]]#1 : tensor<f32>, tensor<f32>)
+// CHECK:       ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT:    %[[KEEP:.*]] = arith.constant 0.899999976 : f32
+// CHECK-NEXT:    %[[T1:.*]] = arith.mulf %[[KEEP]], %[[A]] : f32
+// CHECK-NEXT:    %[[SPREAD:.*]] = arith.constant 0.00999999977 : f32
+// CHECK-NEXT:    %[[T2:.*]] = arith.mulf %[[B]], %[[SPREAD]] : f32
+// CHECK-NEXT:    arith.addf %[[T1]], %[[T2]] : f32
+func.func @cross_entropy_smoothing_sum(%z: tensor<?x10xf32>, %l: tensor<?xi32>) -> tensor<f32> {
+  %r = netc.cross_entropy %z, %l {label_smoothing = 0.1 : f32, reduction = #netc<reduction sum>}
+       : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// cross_entropy_grad with reduction sum scales by loss_grad alone.
+// CHECK-LABEL: func @cross_entropy_grad_sum
+// CHECK-NOT:   arith.uitofp
+// CHECK:       ^bb0(%{{.*}}: f32, %{{.*}}: i32, %{{.*}}: f32, %[[G:.*]]: f32, %{{.*}}: f32):
+// CHECK:         %[[T:.*]] = arith.select
+// CHECK-NEXT:    %[[D:.*]] = arith.subf %{{.*}}, %[[T]] : f32
+// CHECK-NEXT:    arith.mulf %[[D]], %[[G]] : f32
+func.func @cross_entropy_grad_sum(%z: tensor<?x10xf32>, %l: tensor<?xi32>, %g: tensor<f32>) -> tensor<?x10xf32> {
+  %r = netc.cross_entropy_grad %z, %l, %g {label_smoothing = 0.0 : f32, reduction = #netc<reduction sum>}
+       : (tensor<?x10xf32>, tensor<?xi32>, tensor<f32>) -> tensor<?x10xf32>
+  return %r : tensor<?x10xf32>
+}
+
+// -----
+
+// mse_loss with reduction sum: the 0-d sum of (x - t)^2 is the loss.
+// CHECK-LABEL: func @mse_loss_sum
+// CHECK:       %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%arg0, %arg1 : tensor<?x4xf32>, tensor<?x4xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK-NOT:   arith.divf
+// CHECK:       return %[[SUM]] : tensor<f32>
+func.func @mse_loss_sum(%x: tensor<?x4xf32>, %t: tensor<?x4xf32>) -> tensor<f32> {
+  %r = netc.mse_loss %x, %t {reduction = #netc<reduction sum>}
+       : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// mse_loss_grad with reduction sum: 2 * (x - t) * loss_grad.
+// CHECK-LABEL: func @mse_loss_grad_sum
+// CHECK-NOT:   arith.uitofp
+// CHECK:       %[[TWO:.*]] = arith.constant 2.000000e+00 : f32
+// CHECK:       ^bb0(%[[X:.*]]: f32, %[[T:.*]]: f32, %[[G:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT:    %[[D:.*]] = arith.subf %[[X]], %[[T]] : f32
+// CHECK-NEXT:    %[[ND:.*]] = arith.mulf %[[TWO]], %[[D]] : f32
+// CHECK-NEXT:    arith.mulf %[[ND]], %[[G]] : f32
+func.func @mse_loss_grad_sum(%x: tensor<?x4xf32>, %t: tensor<?x4xf32>, %g: tensor<f32>) -> tensor<?x4xf32> {
+  %r = netc.mse_loss_grad %x, %t, %g {reduction = #netc<reduction sum>}
+       : (tensor<?x4xf32>, tensor<?x4xf32>, tensor<f32>) -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}

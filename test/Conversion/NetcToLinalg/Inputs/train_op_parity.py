@@ -1,7 +1,8 @@
 """Checks the netc-to-linalg lowerings of the training ops against PyTorch.
 
-Each case is one netc op (losses and their gradients, batch_norm_train and
-its gradient, dropout_train, the SGD and Adam updates) wrapped in a C entry
+Each case is one netc op (losses, mean and sum, and their gradients,
+batch_norm_train and its gradient, dropout_train, the SGD and Adam updates)
+wrapped in a C entry
 point `void <name>(operand pointers..., result pointers..., int64_t batch)`
 whose tensors are views of caller memory. All cases go into one module,
 compiled with `netc-opt --netc-compile-pipeline`, `mlir-translate` and the C
@@ -195,24 +196,32 @@ def numpy(t):
 
 
 CLASSES = 7
+REDUCTIONS = ("mean", "sum")
+
+
+def reduction_attr(reduction):
+    """The op attribute for torch's `reduction=`; mean is the default."""
+    return "reduction = #netc<reduction {0}>".format(reduction)
 
 
 def cross_entropy_entries():
     for smoothing in (0.0, 0.1):
-        attrs = "label_smoothing = {0:e} : f32".format(smoothing)
-        z, l = tensor("?", CLASSES), labels()
-        tag = "s{0}".format(int(smoothing * 10))
-        yield smoothing, (
-            Entry("ce_" + tag, [z, l], [tensor()],
-                  functional("cross_entropy", [z, l], [tensor()], attrs)),
-            Entry("ce_grad_" + tag, [z, l, tensor()], [z],
-                  functional("cross_entropy_grad", [z, l, tensor()], [z],
-                             attrs)))
+        for reduction in REDUCTIONS:
+            attrs = "label_smoothing = {0:e} : f32, {1}".format(
+                smoothing, reduction_attr(reduction))
+            z, l = tensor("?", CLASSES), labels()
+            tag = "s{0}_{1}".format(int(smoothing * 10), reduction)
+            yield (smoothing, reduction), (
+                Entry("ce_" + tag, [z, l], [tensor()],
+                      functional("cross_entropy", [z, l], [tensor()], attrs)),
+                Entry("ce_grad_" + tag, [z, l, tensor()], [z],
+                      functional("cross_entropy_grad", [z, l, tensor()], [z],
+                                 attrs)))
 
 
 def check_cross_entropy(check, library, entries):
     gen = torch.Generator().manual_seed(1)
-    for smoothing, (loss_entry, grad_entry) in entries:
+    for (smoothing, reduction), (loss_entry, grad_entry) in entries:
         for batch in (1, 5):
             z = torch.randn(batch, CLASSES, generator=gen) * 3
             target = torch.randint(0, CLASSES, (batch,), generator=gen)
@@ -222,7 +231,8 @@ def check_cross_entropy(check, library, entries):
                                       batch)
             z_ref = z.clone().requires_grad_()
             expected = F.cross_entropy(z_ref, target,
-                                       label_smoothing=smoothing)
+                                       label_smoothing=smoothing,
+                                       reduction=reduction)
             check.close(tag, loss, numpy(expected))
             expected.backward(torch.tensor(loss_grad))
             (grad,) = grad_entry.call(
@@ -238,7 +248,8 @@ def check_cross_entropy(check, library, entries):
         (loss,) = loss_entry.call(library, [z.numpy(), target.numpy()], batch)
         check.close(loss_entry.name + " clamped labels", loss,
                     numpy(F.cross_entropy(z, clamped,
-                                          label_smoothing=smoothing)))
+                                          label_smoothing=smoothing,
+                                          reduction=reduction)))
 
 
 MSE_SHAPE = ["?", 3, 4]
@@ -246,27 +257,31 @@ MSE_SHAPE = ["?", 3, 4]
 
 def mse_entries():
     x = tensor(*MSE_SHAPE)
-    return (Entry("mse", [x, x], [tensor()],
-                  functional("mse_loss", [x, x], [tensor()])),
-            Entry("mse_grad", [x, x, tensor()], [x],
-                  functional("mse_loss_grad", [x, x, tensor()], [x])))
+    for reduction in REDUCTIONS:
+        attrs = reduction_attr(reduction)
+        yield reduction, (
+            Entry("mse_" + reduction, [x, x], [tensor()],
+                  functional("mse_loss", [x, x], [tensor()], attrs)),
+            Entry("mse_grad_" + reduction, [x, x, tensor()], [x],
+                  functional("mse_loss_grad", [x, x, tensor()], [x], attrs)))
 
 
 def check_mse(check, library, entries):
-    loss_entry, grad_entry = entries
     gen = torch.Generator().manual_seed(2)
-    for batch in (1, 5):
-        x = torch.randn(batch, *MSE_SHAPE[1:], generator=gen)
-        t = torch.randn(batch, *MSE_SHAPE[1:], generator=gen)
-        (loss,) = loss_entry.call(library, [x.numpy(), t.numpy()], batch)
-        x_ref = x.clone().requires_grad_()
-        expected = F.mse_loss(x_ref, t)
-        check.close("mse batch {0}".format(batch), loss, numpy(expected))
-        expected.backward(torch.tensor(1.3))
-        (grad,) = grad_entry.call(
-            library, [x.numpy(), t.numpy(), np.float32(1.3)], batch)
-        check.close("mse_grad batch {0}".format(batch), grad,
-                    numpy(x_ref.grad))
+    for reduction, (loss_entry, grad_entry) in entries:
+        for batch in (1, 5):
+            x = torch.randn(batch, *MSE_SHAPE[1:], generator=gen)
+            t = torch.randn(batch, *MSE_SHAPE[1:], generator=gen)
+            (loss,) = loss_entry.call(library, [x.numpy(), t.numpy()], batch)
+            x_ref = x.clone().requires_grad_()
+            expected = F.mse_loss(x_ref, t, reduction=reduction)
+            check.close("{0} batch {1}".format(loss_entry.name, batch), loss,
+                        numpy(expected))
+            expected.backward(torch.tensor(1.3))
+            (grad,) = grad_entry.call(
+                library, [x.numpy(), t.numpy(), np.float32(1.3)], batch)
+            check.close("{0} batch {1}".format(grad_entry.name, batch), grad,
+                        numpy(x_ref.grad))
 
 
 BATCH_NORMS = [  # name, per-sample shape, module
@@ -500,11 +515,11 @@ def main():
     args = parser.parse_args()
 
     ce = list(cross_entropy_entries())
-    mse = mse_entries()
+    mse = list(mse_entries())
     bn = list(batch_norm_entries())
     dropout = list(dropout_entries())
     sgd, adam = sgd_entry(), adam_entry()
-    entries = [e for _, pair in ce for e in pair] + list(mse) + [
+    entries = [e for _, pair in ce + mse for e in pair] + [
         e for _, pair in bn for e in pair] + [e for _, e in dropout] + [
             sgd, adam]
 
