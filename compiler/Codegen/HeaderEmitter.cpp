@@ -54,15 +54,18 @@ static void emitTrainingApi(const ModelSignature &sig,
      << " * The training form of the model (batch statistics, dropout masks "
         "drawn from\n"
      << " * `seed`). ";
+  StringRef reduction = training.sumReduction ? "summed" : "averaged";
   if (training.classification) {
-    os << "`labels` holds `batch` class indices; the loss is cross entropy";
+    os << "`labels` holds `batch` class indices; the loss is the cross\n"
+       << " * entropy";
     if (training.labelSmoothing > 0)
       os << " with label smoothing " << training.labelSmoothing;
+    os << ", " << reduction << " over the batch";
   } else {
     os << "`target` holds batch * OUTPUT_FLOATS values; the loss is the\n"
-       << " * mean squared error";
+       << " * squared error, " << reduction << " over every element";
   }
-  os << ". `loss` receives the batch's mean loss.\n";
+  os << ".\n * `loss` receives the batch's loss.\n";
   if (training.bytesPerSample || training.fixedBytes)
     os << " * A step allocates at most " << training.fixedBytes << " + "
        << training.bytesPerSample << " * batch bytes of temporaries.\n";

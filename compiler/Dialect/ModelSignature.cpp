@@ -98,5 +98,8 @@ TrainingSignature mlir::netc::getTrainingSignature(func::FuncOp model) {
   if (auto smoothing =
           model->getAttrOfType<FloatAttr>(kLabelSmoothingAttrName))
     training.labelSmoothing = smoothing.getValueAsDouble();
+  if (auto reduction =
+          model->getAttrOfType<LossReductionAttr>(kLossReductionAttrName))
+    training.sumReduction = reduction.getValue() == LossReduction::sum;
   return training;
 }

@@ -1717,6 +1717,7 @@ void ModelImporter::readLoss(const JsonValue &root, func::FuncOp func,
   bool classifier = output.shape.size() == 2;
   StringRef kind = classifier ? "cross_entropy" : "mse";
   float smoothing = 0.0f;
+  LossReduction reduction = LossReduction::mean;
   if (node) {
     if (!node->isObject()) {
       error(node->loc,
@@ -1727,7 +1728,8 @@ void ModelImporter::readLoss(const JsonValue &root, func::FuncOp func,
     loss.prefix = "loss: ";
     loss.node = node;
     loss.id = "loss";
-    checkKeys(loss, *node, {"op", "label_smoothing"}, "attribute", "loss");
+    checkKeys(loss, *node, {"op", "label_smoothing", "reduction"},
+              "attribute", "");
     const JsonValue *op = node->get("op");
     if (!op) {
       missing(loss, "op");
@@ -1749,6 +1751,18 @@ void ModelImporter::readLoss(const JsonValue &root, func::FuncOp func,
     if (failed(s))
       return;
     smoothing = *s;
+    FailureOr<const JsonValue *> r = attribute(loss, "reduction");
+    if (succeeded(r) && *r) {
+      std::optional<LossReduction> read;
+      if ((*r)->isString())
+        read = symbolizeLossReduction((*r)->text);
+      if (read)
+        reduction = *read;
+      else
+        error(loss, (*r)->loc,
+              "expected \"mean\" or \"sum\" for reduction, got " +
+                  describeJson(**r));
+    }
     if (kind == "cross_entropy" && !classifier) {
       error(loss, op->loc,
             "cross_entropy needs an (N, classes) model output, got " +
@@ -1757,6 +1771,8 @@ void ModelImporter::readLoss(const JsonValue &root, func::FuncOp func,
     }
   }
   func->setAttr(kLossAttrName, builder.getStringAttr(kind));
+  func->setAttr(kLossReductionAttrName,
+                LossReductionAttr::get(builder.getContext(), reduction));
   if (kind == "cross_entropy")
     func->setAttr(kLabelSmoothingAttrName,
                   builder.getF32FloatAttr(smoothing));

@@ -102,16 +102,21 @@ static Value buildLoss(OpBuilder &b, func::FuncOp model, Value output,
                        TrainingFunction &training) {
   Location loc = model.getLoc();
   auto scalar = RankedTensorType::get({}, b.getF32Type());
+  auto reduction = model->getAttrOfType<LossReductionAttr>(
+      kLossReductionAttrName);
+  if (!reduction)
+    reduction = LossReductionAttr::get(b.getContext(), LossReduction::mean);
   Operation *loss;
   if (isa<FloatType>(
           cast<RankedTensorType>(training.target.getType()).getElementType())) {
-    loss = MseLossOp::create(b, loc, scalar, output, training.target);
+    loss = MseLossOp::create(b, loc, scalar, output, training.target,
+                             reduction);
   } else {
     auto smoothing =
         model->getAttrOfType<FloatAttr>(kLabelSmoothingAttrName);
     loss = CrossEntropyOp::create(
         b, loc, scalar, output, training.target,
-        smoothing ? smoothing : b.getF32FloatAttr(0.0f));
+        smoothing ? smoothing : b.getF32FloatAttr(0.0f), reduction);
   }
   training.forwardOps.push_back(loss);
   return loss->getResult(0);

@@ -441,9 +441,10 @@ NETC_API void netc_trainer_free(netc_trainer *trainer);
  *          beta2; NETC_ADAM_DECOUPLED is 1 for AdamW.
  *
  * The dropout seed is netc_seed_derive(seed, t). The step count becomes t
- * and `*loss` (may be NULL) receives the batch's mean loss. A NaN or
- * infinite loss returns NETC_ERROR_DIVERGED: the step has happened (and the
- * parameters are likely ruined), so restore a checkpoint to go on. */
+ * and `*loss` (may be NULL) receives the batch's loss (its mean or sum, as
+ * the model's loss reduction). A NaN or infinite loss returns
+ * NETC_ERROR_DIVERGED: the step has happened (and the parameters are likely
+ * ruined), so restore a checkpoint to go on. */
 NETC_API netc_status netc_trainer_step(netc_trainer *trainer,
                                        const float *input, const void *target,
                                        int64_t batch, float *loss);

@@ -52,6 +52,9 @@ struct TrainingSignature {
   /// against float targets shaped like the output.
   bool classification = true;
   float labelSmoothing = 0.0f;
+  /// Whether the loss sums its terms (torch's reduction="sum") rather than
+  /// averaging them.
+  bool sumReduction = false;
   /// Bytes of temporaries one training step allocates at most: `fixedBytes`
   /// plus `bytesPerSample` times the batch size. Zero when not measured.
   int64_t fixedBytes = 0;

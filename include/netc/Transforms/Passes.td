@@ -18,7 +18,8 @@ def NetcAutodiff : Pass<"netc-autodiff", "ModuleOp"> {
 
     returning the batch's loss (the model's `netc.loss`: cross entropy
     against `tensor<?xi32>` labels, or the squared error against a target
-    shaped like the output), then for each parameter its gradient — or, for
+    shaped like the output; averaged or summed as `netc.loss_reduction`
+    says), then for each parameter its gradient — or, for
     a running statistic, its updated value — and last the gradient of the
     input.
 
