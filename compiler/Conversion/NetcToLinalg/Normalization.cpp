@@ -2,12 +2,13 @@
 //
 // Batch normalization, as torch's CPU kernel computes it: the statistics and
 // affine parameters fold into a per-channel scale = invstd * w and
-// shift = b - mean * scale, then y = x * scale + shift elementwise. At
-// inference the statistics are the running ones; in training they are the
-// batch's, reduced over every dimension but the channel in two passes (the
-// mean, then the sum of squared deviations from it: stable in f32), and
-// the running statistics are updated from them. netc.dropout is the identity
-// at inference; netc.dropout_train draws its mask from a counter-based hash.
+// shift = b - mean * scale, then y = x * scale + shift elementwise, both
+// fused multiply-adds. At inference the statistics are the running ones; in
+// training they are the batch's, reduced over every dimension but the
+// channel in two passes (the mean, then the sum of squared deviations from
+// it), each accumulated in f64 as torch's kernel does, and the running
+// statistics are updated from them. netc.dropout is the identity at
+// inference; netc.dropout_train draws its mask from a counter-based hash.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,29 +38,70 @@ static SmallVector<int64_t> getNonChannelDims(Value input) {
   return dims;
 }
 
-/// Sums per channel of (N, C, ...) `inputs`, read elementwise, and of
-/// per-channel `channelInputs`: one result per `combine` accumulator, each
-/// starting at 0.
+/// `value` (f32) widened to f64.
+static Value extendToF64(OpBuilder &b, Location loc, Value value) {
+  return arith::ExtFOp::create(b, loc, b.getF64Type(), value);
+}
+
+/// `value` (f64) rounded to f32.
+static Value truncateToF32(OpBuilder &b, Location loc, Value value) {
+  return arith::TruncFOp::create(b, loc, b.getF32Type(), value);
+}
+
+/// Per-channel f64 sums of the f32 terms `termsOf` makes from the elements
+/// of (N, C, ...) `inputs`, read elementwise, and of per-channel
+/// `channelInputs`: one (C) f64 tensor per term. torch's CPU kernels
+/// accumulate these reductions in f64 (acc_type<float> is double); an f32
+/// accumulator over a batch's thousands of elements per channel drifts from
+/// theirs by many ulps, more than the rest of the step's rounding.
 static SmallVector<Value> buildChannelSums(OpBuilder &b, Location loc,
                                            ValueRange inputs,
                                            ValueRange channelInputs,
                                            unsigned numSums,
-                                           MultiBodyBuilder combine) {
+                                           MultiBodyBuilder termsOf) {
   unsigned rank = cast<RankedTensorType>(inputs.front().getType()).getRank();
   AffineMap channel = getChannelMap(rank, b.getContext());
   SmallVector<Value> operands(inputs);
   llvm::append_range(operands, channelInputs);
   SmallVector<AffineMap> maps(inputs.size(), b.getMultiDimIdentityMap(rank));
   maps.append(channelInputs.size(), channel);
-  Value zeros = createFilled(b, loc, getChannelType(inputs.front()), Value(),
-                             createF32Constant(b, loc, 0.0));
-  return buildGeneric(b, loc, operands, maps,
-                      SmallVector<Value>(numSums, zeros), channel, combine);
+  auto sumType = getChannelType(inputs.front()).clone(b.getF64Type());
+  Value zeros =
+      createFilled(b, loc, sumType, Value(),
+                   arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0)));
+  return buildGeneric(
+      b, loc, operands, maps, SmallVector<Value>(numSums, zeros), channel,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        SmallVector<Value> sums;
+        for (auto [term, sum] :
+             llvm::zip_equal(termsOf(nb, l, args.drop_back(numSums)),
+                             args.take_back(numSums)))
+          sums.push_back(
+              arith::AddFOp::create(nb, l, sum, extendToF64(nb, l, term)));
+        return sums;
+      });
+}
+
+/// An all-parallel linalg.generic over per-channel `inputs` (any element
+/// type) with `numResults` f32 (C) results, the elements `body` returns.
+static SmallVector<Value> buildPerChannel(OpBuilder &b, Location loc,
+                                          ValueRange inputs,
+                                          unsigned numResults,
+                                          MultiBodyBuilder body) {
+  auto type =
+      cast<RankedTensorType>(inputs.front().getType()).clone(b.getF32Type());
+  Value empty = createEmpty(b, loc, type, Value());
+  return buildGeneric(
+      b, loc, inputs,
+      SmallVector<AffineMap>(inputs.size(), b.getMultiDimIdentityMap(1)),
+      SmallVector<Value>(numResults, empty), b.getMultiDimIdentityMap(1), body);
 }
 
 /// y = x * scale + shift with scale = invstd * w and shift = b - mean *
 /// scale per channel (w and b optional), as torch's CPU kernel applies batch
-/// normalization. `invStdOf` gives the invstd from the element of `stat`.
+/// normalization: its build contracts both multiply-adds into FMAs, so they
+/// are math.fma here. `invStdOf` gives the invstd from the element of
+/// `stat`.
 static Value
 applyBatchNorm(OpBuilder &b, Location loc, Value input, Value mean, Value stat,
                Value weight, Value bias,
@@ -70,20 +112,17 @@ applyBatchNorm(OpBuilder &b, Location loc, Value input, Value mean, Value stat,
     stats.push_back(weight);
   if (bias)
     stats.push_back(bias);
-  RankedTensorType channelType = getChannelType(input);
-  Value empty = createEmpty(b, loc, channelType, Value());
-  SmallVector<Value> folded = buildGeneric(
-      b, loc, stats,
-      SmallVector<AffineMap>(stats.size(), b.getMultiDimIdentityMap(1)),
-      ValueRange{empty, empty}, b.getMultiDimIdentityMap(1),
-      [&](OpBuilder &nb, Location l, ValueRange args) {
+  SmallVector<Value> folded = buildPerChannel(
+      b, loc, stats, 2, [&](OpBuilder &nb, Location l, ValueRange args) {
         Value invStd = invStdOf(nb, l, args[1]);
         Value scale =
             weight ? arith::MulFOp::create(nb, l, invStd, args[2]) : invStd;
-        Value meanScale = arith::MulFOp::create(nb, l, args[0], scale);
+        Value negMean = arith::NegFOp::create(nb, l, args[0]);
         Value shift =
-            bias ? arith::SubFOp::create(nb, l, args[weight ? 3 : 2], meanScale)
-                 : arith::NegFOp::create(nb, l, meanScale).getResult();
+            bias ? math::FmaOp::create(nb, l, negMean, scale,
+                                       args[weight ? 3 : 2])
+                       .getResult()
+                 : arith::MulFOp::create(nb, l, negMean, scale).getResult();
         return SmallVector<Value>{scale, shift};
       });
 
@@ -92,8 +131,7 @@ applyBatchNorm(OpBuilder &b, Location loc, Value input, Value mean, Value stat,
       b, loc, type, input, ValueRange{input, folded[0], folded[1]},
       {b.getMultiDimIdentityMap(type.getRank()), channel, channel},
       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        return arith::AddFOp::create(
-            nb, l, arith::MulFOp::create(nb, l, args[0], args[1]), args[2]);
+        return math::FmaOp::create(nb, l, args[0], args[1], args[2]);
       });
 }
 
@@ -131,11 +169,12 @@ struct BatchNormOpLowering : public OpConversionPattern<BatchNormOp> {
 //===----------------------------------------------------------------------===//
 
 /// Normalizes with the batch statistics over n = N * spatial elements per
-/// channel: mean, the biased variance var = sum((x - mean)^2) / n and
-/// invstd = 1 / sqrt(var + eps); the running statistics become
-/// m * mean + (1 - m) * running_mean and m * var * n / (n - 1) +
-/// (1 - m) * running_var (torch's order; n = 1 divides by zero, where torch
-/// raises an error).
+/// channel, in the precisions of torch's CPU kernel: mean = sum(x) / n and
+/// the sum of squares s = sum((x - mean)^2) accumulate in f64 (the terms in
+/// f32) and are stored as f32; invstd = 1 / sqrt(s / n + eps) in f64. The
+/// running statistics become m * mean + (1 - m) * running_mean and
+/// m * s / (n - 1) + (1 - m) * running_var in f32 (torch's order; n = 1
+/// divides by zero, where torch raises an error).
 struct BatchNormTrainOpLowering : public OpConversionPattern<BatchNormTrainOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -146,50 +185,47 @@ struct BatchNormTrainOpLowering : public OpConversionPattern<BatchNormTrainOp> {
     Value input = adaptor.getInput();
     Value count =
         createCountF32(rewriter, loc, input, getNonChannelDims(input));
+    Value count64 = extendToF64(rewriter, loc, count);
 
-    Value sum = buildChannelSums(
-        rewriter, loc, input, {}, 1,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          return SmallVector<Value>{arith::AddFOp::create(b, l, args[1],
-                                                          args[0])};
+    Value sum = buildChannelSums(rewriter, loc, input, {}, 1,
+                                 [](OpBuilder &, Location, ValueRange args) {
+                                   return SmallVector<Value>{args[0]};
+                                 })[0];
+    Value mean = buildPerChannel(
+        rewriter, loc, sum, 1, [&](OpBuilder &b, Location l, ValueRange args) {
+          return SmallVector<Value>{truncateToF32(
+              b, l, arith::DivFOp::create(b, l, args[0], count64))};
         })[0];
-    Value mean = buildElementwise(
-        rewriter, loc, sum,
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::DivFOp::create(b, l, args[0], count);
-        });
-    Value squares = buildChannelSums(
-        rewriter, loc, input, mean, 1,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          Value centered = arith::SubFOp::create(b, l, args[0], args[1]);
-          return SmallVector<Value>{arith::AddFOp::create(
-              b, l, args[2], arith::MulFOp::create(b, l, centered, centered))};
-        })[0];
+    Value squares =
+        buildChannelSums(rewriter, loc, input, mean, 1,
+                         [](OpBuilder &b, Location l, ValueRange args) {
+                           Value centered =
+                               arith::SubFOp::create(b, l, args[0], args[1]);
+                           return SmallVector<Value>{
+                               arith::MulFOp::create(b, l, centered, centered)};
+                         })[0];
 
     // invstd and the running statistics, per channel.
     double eps = op.getEps().convertToDouble();
     double momentum = op.getMomentum().convertToDouble();
-    RankedTensorType channelType = getChannelType(input);
-    Value empty = createEmpty(rewriter, loc, channelType, Value());
-    SmallVector<Value> stats = buildGeneric(
+    SmallVector<Value> stats = buildPerChannel(
         rewriter, loc,
         ValueRange{mean, squares, adaptor.getRunningMean(),
                    adaptor.getRunningVar()},
-        SmallVector<AffineMap>(4, rewriter.getMultiDimIdentityMap(1)),
-        ValueRange{empty, empty, empty}, rewriter.getMultiDimIdentityMap(1),
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value mean = args[0], squares = args[1];
-          Value var = arith::DivFOp::create(b, l, squares, count);
+        3, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value mean = args[0], squares = truncateToF32(b, l, args[1]);
+          Value var =
+              arith::DivFOp::create(b, l, extendToF64(b, l, squares), count64);
           Value invStd = arith::DivFOp::create(
-              b, l, createF32Constant(b, l, 1.0),
+              b, l, arith::ConstantOp::create(b, l, b.getF64FloatAttr(1.0)),
               math::SqrtOp::create(
                   b, l,
                   arith::AddFOp::create(b, l, var,
-                                        createF32Constant(b, l, eps))));
+                                        arith::ConstantOp::create(
+                                            b, l, b.getF64FloatAttr(eps)))));
           Value unbiased = arith::DivFOp::create(
               b, l, squares,
-              arith::SubFOp::create(b, l, count,
-                                    createF32Constant(b, l, 1.0)));
+              arith::SubFOp::create(b, l, count, createF32Constant(b, l, 1.0)));
           Value m = createF32Constant(b, l, momentum);
           Value keep = createF32Constant(b, l, 1.0 - momentum);
           auto update = [&](Value batchStat, Value running) -> Value {
@@ -197,7 +233,8 @@ struct BatchNormTrainOpLowering : public OpConversionPattern<BatchNormTrainOp> {
                 b, l, arith::MulFOp::create(b, l, m, batchStat),
                 arith::MulFOp::create(b, l, keep, running));
           };
-          return SmallVector<Value>{invStd, update(mean, args[2]),
+          return SmallVector<Value>{truncateToF32(b, l, invStd),
+                                    update(mean, args[2]),
                                     update(unbiased, args[3])};
         });
 
@@ -215,10 +252,10 @@ struct BatchNormTrainOpLowering : public OpConversionPattern<BatchNormTrainOp> {
 //===----------------------------------------------------------------------===//
 
 /// torch's CPU backward in training mode, per channel over n elements:
-/// sum = sum(dy), dotp = sum((x - mean) * dy) (one reduction), then
-/// dx = (dy - sum / n - (x - mean) * k) * (invstd * w) with
-/// k = dotp * invstd * invstd / n; dw = dotp * invstd, db = sum. This is
-/// w * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat the
+/// sum = sum(dy), dotp = sum((x - mean) * dy) (one reduction, in f64 with
+/// f32 terms), then dx = ((dy - sum / n - (x - mean) * k) * invstd) * w with
+/// k = dotp * invstd * invstd / n in f32; dw = dotp * invstd, db = sum. This
+/// is w * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat the
 /// normalized input.
 struct BatchNormGradOpLowering : public OpConversionPattern<BatchNormGradOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -232,62 +269,61 @@ struct BatchNormGradOpLowering : public OpConversionPattern<BatchNormGradOp> {
     Value weight = adaptor.getWeight();
     Value count =
         createCountF32(rewriter, loc, input, getNonChannelDims(input));
+    Value count64 = extendToF64(rewriter, loc, count);
 
     SmallVector<Value> sums = buildChannelSums(
         rewriter, loc, ValueRange{input, resultGrad}, mean, 2,
         [](OpBuilder &b, Location l, ValueRange args) {
           Value x = args[0], dy = args[1], mean = args[2];
           Value centered = arith::SubFOp::create(b, l, x, mean);
-          return SmallVector<Value>{
-              arith::AddFOp::create(b, l, args[3], dy),
-              arith::AddFOp::create(
-                  b, l, args[4], arith::MulFOp::create(b, l, centered, dy))};
+          return SmallVector<Value>{dy,
+                                    arith::MulFOp::create(b, l, centered, dy)};
         });
-    Value sum = sums[0], dotp = sums[1];
 
-    // Per channel: k, the mean of dy, the scale invstd * w and dw.
-    SmallVector<Value> perChannel{dotp, sum, invStd};
-    if (weight)
-      perChannel.push_back(weight);
-    RankedTensorType channelType = getChannelType(input);
-    Value empty = createEmpty(rewriter, loc, channelType, Value());
-    SmallVector<Value> terms = buildGeneric(
-        rewriter, loc, perChannel,
-        SmallVector<AffineMap>(perChannel.size(),
-                               rewriter.getMultiDimIdentityMap(1)),
-        ValueRange{empty, empty, empty, empty},
-        rewriter.getMultiDimIdentityMap(1),
+    // Per channel: k, the mean of dy, dw and db.
+    SmallVector<Value> terms = buildPerChannel(
+        rewriter, loc, ValueRange{sums[1], sums[0], invStd}, 4,
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value dotp = args[0], sum = args[1], invStd = args[2];
           Value k = arith::DivFOp::create(
               b, l,
               arith::MulFOp::create(
-                  b, l, arith::MulFOp::create(b, l, dotp, invStd), invStd),
+                  b, l,
+                  arith::MulFOp::create(b, l, truncateToF32(b, l, dotp),
+                                        invStd),
+                  invStd),
               count);
-          Value gradMean = arith::DivFOp::create(b, l, sum, count);
-          Value scale =
-              weight ? arith::MulFOp::create(b, l, invStd, args[3]) : invStd;
-          Value weightGrad = arith::MulFOp::create(b, l, dotp, invStd);
-          return SmallVector<Value>{k, gradMean, scale, weightGrad};
+          Value gradMean =
+              truncateToF32(b, l, arith::DivFOp::create(b, l, sum, count64));
+          Value weightGrad = truncateToF32(
+              b, l,
+              arith::MulFOp::create(b, l, dotp, extendToF64(b, l, invStd)));
+          return SmallVector<Value>{k, gradMean, weightGrad,
+                                    truncateToF32(b, l, sum)};
         });
 
     auto type = cast<RankedTensorType>(input.getType());
     AffineMap identity = rewriter.getMultiDimIdentityMap(type.getRank());
     AffineMap channel = getChannelMap(type.getRank(), rewriter.getContext());
+    SmallVector<Value> operands{input,    resultGrad, mean,
+                                terms[0], terms[1],   invStd};
+    if (weight)
+      operands.push_back(weight);
+    SmallVector<AffineMap> maps{identity, identity};
+    maps.append(operands.size() - 2, channel);
     Value inputGrad = buildParallelGeneric(
-        rewriter, loc, type, input,
-        ValueRange{input, resultGrad, mean, terms[0], terms[1], terms[2]},
-        {identity, identity, channel, channel, channel, channel},
-        [](OpBuilder &b, Location l, ValueRange args) -> Value {
+        rewriter, loc, type, input, operands, maps,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value x = args[0], dy = args[1], mean = args[2], k = args[3],
-                gradMean = args[4], scale = args[5];
+                gradMean = args[4], invStd = args[5];
           Value projection = arith::MulFOp::create(
               b, l, arith::SubFOp::create(b, l, x, mean), k);
           Value centeredGrad = arith::SubFOp::create(
               b, l, arith::SubFOp::create(b, l, dy, gradMean), projection);
-          return arith::MulFOp::create(b, l, centeredGrad, scale);
+          Value grad = arith::MulFOp::create(b, l, centeredGrad, invStd);
+          return weight ? arith::MulFOp::create(b, l, grad, args[6]) : grad;
         });
-    rewriter.replaceOp(op, {inputGrad, terms[3], sum});
+    rewriter.replaceOp(op, {inputGrad, terms[2], terms[3]});
     return success();
   }
 };
@@ -377,9 +413,9 @@ struct DropoutTrainOpLowering : public OpConversionPattern<DropoutTrainOp> {
           for (int64_t d = 1; d < type.getRank(); ++d)
             linear = arith::AddIOp::create(
                 b, l,
-                arith::MulIOp::create(b, l, linear,
-                                      createIndexConstant(b, l,
-                                                          type.getDimSize(d))),
+                arith::MulIOp::create(
+                    b, l, linear,
+                    createIndexConstant(b, l, type.getDimSize(d))),
                 linalg::IndexOp::create(b, l, d));
           Value counter = arith::IndexCastUIOp::create(b, l, i64, linear);
           Value golden = arith::ConstantIntOp::create(
@@ -393,9 +429,9 @@ struct DropoutTrainOpLowering : public OpConversionPattern<DropoutTrainOp> {
           Value uniform = arith::MulFOp::create(
               b, l, arith::UIToFPOp::create(b, l, b.getF32Type(), top),
               createF32Constant(b, l, 0x1p-24));
-          Value keep = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE,
-                                             uniform,
-                                             createF32Constant(b, l, p));
+          Value keep =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, uniform,
+                                    createF32Constant(b, l, p));
           Value mask = arith::SelectOp::create(
               b, l, keep, createF32Constant(b, l, 1.0 / (1.0 - p)),
               createF32Constant(b, l, 0.0));
@@ -409,8 +445,8 @@ struct DropoutTrainOpLowering : public OpConversionPattern<DropoutTrainOp> {
 } // namespace
 
 void mlir::netc::populateNormalizationPatterns(RewritePatternSet &patterns) {
-  patterns.add<BatchNormOpLowering, BatchNormTrainOpLowering,
-               BatchNormGradOpLowering, DropoutOpLowering,
-               DropoutTrainOpLowering>(
-      patterns.getContext());
+  patterns
+      .add<BatchNormOpLowering, BatchNormTrainOpLowering,
+           BatchNormGradOpLowering, DropoutOpLowering, DropoutTrainOpLowering>(
+          patterns.getContext());
 }
