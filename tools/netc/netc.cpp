@@ -157,7 +157,7 @@ static cl::opt<int64_t> probes("probes",
                                cl::init(12), cl::cat(trainCategory));
 static cl::opt<double> fdStep("step",
                               cl::desc("gradcheck: finite-difference step"),
-                              cl::init(1e-2), cl::cat(trainCategory));
+                              cl::init(1e-3), cl::cat(trainCategory));
 static cl::opt<double> tolerance("tolerance",
                                  cl::desc("gradcheck: relative tolerance"),
                                  cl::init(2e-2), cl::cat(trainCategory));

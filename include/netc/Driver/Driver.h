@@ -84,7 +84,7 @@ struct GradCheckOptions {
   uint64_t seed = 0;
   int64_t batch = 3;
   int64_t probes = 12;     ///< elements probed per tensor
-  double step = 1e-2;      ///< finite-difference step
+  double step = 1e-3;      ///< finite-difference step
   double tolerance = 2e-2; ///< relative
 };
 
