@@ -7,10 +7,10 @@
 // CHECK-LABEL: func.func @net_forward(
 // CHECK-SAME:      %[[P:.*]]: memref<f32>, %[[X:.*]]: memref<f32>, %[[Y:.*]]: memref<f32>, %[[N:.*]]: i64)
 // CHECK:   %[[B:.*]] = arith.index_cast %[[N]] : i64 to index
-// CHECK:   %[[PM:.*]] = memref.reinterpret_cast %[[P]] to offset: [0], sizes: [48], strides: [1]
-// CHECK:   %[[PT:.*]] = bufferization.to_tensor %[[PM]] restrict
 // CHECK:   %[[XM:.*]] = memref.reinterpret_cast %[[X]] to offset: [0], sizes: [%[[B]], 1, 3, 3], strides: [9, 9, 3, 1]
 // CHECK:   %[[XT:.*]] = bufferization.to_tensor %[[XM]] restrict
+// CHECK:   %[[PM:.*]] = memref.reinterpret_cast %[[P]] to offset: [0], sizes: [48], strides: [1]
+// CHECK:   %[[PT:.*]] = bufferization.to_tensor %[[PM]] restrict
 // CHECK:   %[[W:.*]] = tensor.extract_slice %[[PT]][0] [4] [1]
 // CHECK:   %[[WE:.*]] = tensor.expand_shape %[[W]] {{\[\[}}0, 1, 2, 3]] output_shape [1, 1, 2, 2]
 // CHECK:   %[[FW:.*]] = tensor.extract_slice %[[PT]][16] [4] [1]

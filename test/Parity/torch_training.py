@@ -9,7 +9,9 @@
 2. Trajectories: `netc train` takes 20 SGD steps over fixed batches (momentum
    0.5, plus the variant given: nesterov, dampening, weight decay); torch.optim
    .SGD takes the same steps in float32; the step losses and final weights are
-   compared.
+   compared. Where PyTorch's float32 run itself parts from its float64 run (a
+   relu input or pooling tie within rounding of zero at some step), a weight
+   tensor passes if netc is within twice that spread of the float64 run.
 
 Dropout uses netc's documented mask (a splitmix64 hash of seed, layer and
 element index; see compiler/Conversion/NetcToLinalg/Normalization.cpp), so
@@ -240,32 +242,52 @@ def check_trajectory(netc, path, model, kind, smoothing, variant, workdir,
     netc_losses = [float(line.split("loss")[1]) for line in out.splitlines()
                    if line.startswith("step ")]
 
-    reference = copy.deepcopy(model).train()
-    state = use_netc_dropout(reference)
-    optimizer = torch.optim.SGD(reference.parameters(), **options)
-    losses = []
-    for step in range(steps):
-        first = (step % (len(x) // batch)) * batch
-        state["seed"] = seed_derive(seed, step + 1)
-        optimizer.zero_grad()
-        loss = loss_of(kind, smoothing,
-                       reference(torch.from_numpy(x[first:first + batch])),
-                       torch.from_numpy(t[first:first + batch]))
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    def torch_run(dtype):
+        reference = copy.deepcopy(model).to(dtype).train()
+        state = use_netc_dropout(reference)
+        optimizer = torch.optim.SGD(reference.parameters(), **options)
+        losses = []
+        for step in range(steps):
+            first = (step % (len(x) // batch)) * batch
+            state["seed"] = seed_derive(seed, step + 1)
+            optimizer.zero_grad()
+            loss = loss_of(kind, smoothing,
+                           reference(torch.from_numpy(
+                               x[first:first + batch]).to(dtype)),
+                           torch.from_numpy(t[first:first + batch]).to(dtype))
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses, {k: v.detach().numpy() for k, v in
+                        reference.state_dict().items()
+                        if v.is_floating_point()}
+
+    losses, weights32 = torch_run(torch.float32)
     ok, err = close(netc_losses, losses, tol)
     print("trajectory %s: %d step losses max rel err %.3g %s" % (
         variant, steps, err, "OK" if ok else "FAIL"))
     final = read_safetensors(out_path)
-    for name, value in reference.state_dict().items():
-        if not value.is_floating_point():
-            continue
-        good, err = close(final[name], value.numpy(), tol)
-        ok &= good
+    exact = None
+    for name, value in weights32.items():
+        good, err = close(final[name], value, tol)
         if not good:
-            print("trajectory %s: %s max rel err %.3g FAIL" % (variant, name,
-                                                               err))
+            # Where a step puts a relu input or a pooling window's winner
+            # within float rounding of a tie, float32 runs part ways and
+            # never meet again (PyTorch's own float32 run then leaves its
+            # float64 run by as much). netc must then be as close to the
+            # float64 trajectory as PyTorch's float32 run is.
+            if exact is None:
+                exact = torch_run(torch.float64)[1]
+            spread = np.abs(value.astype(np.float64) - exact[name]).max()
+            deviation = np.abs(final[name].astype(np.float64) -
+                               exact[name]).max()
+            scale = np.abs(exact[name]).max()
+            good = deviation <= 2 * spread + tol * scale
+            print("trajectory %s: %s differs from torch float32 by %.3g "
+                  "(relative); from float64 netc %.3g, torch float32 %.3g %s"
+                  % (variant, name, err, deviation, spread,
+                     "OK" if good else "FAIL"))
+        ok &= good
     print("trajectory %s: final weights %s" % (variant,
                                                "OK" if ok else "FAIL"))
     return ok
