@@ -67,10 +67,13 @@ static void emitTrainingApi(const ModelSignature &sig,
   }
   os << ".\n * `loss` receives the batch's loss.\n";
   if (training.bytesPerSample || training.fixedBytes)
-    os << " * A step allocates at most " << training.fixedBytes << " + "
-       << training.bytesPerSample << " * batch bytes of temporaries.\n";
-  os << " * Optimizer state buffers are laid out like `params`; the hparams "
-        "arrays are\n"
+    os << " * Memory: a step allocates at most " << training.fixedBytes
+       << " + " << training.bytesPerSample
+       << " * batch bytes of temporaries (freed\n"
+       << " * before it returns), besides the caller's buffers (below).\n";
+  os << " * Optimizer state buffers (momentum, exp_avg, exp_avg_sq) are laid "
+        "out like\n"
+     << " * `params`, PARAM_BYTES each; the hparams arrays are\n"
      << " * indexed by netc_sgd_hparam / netc_adam_hparam (netc.h). */\n\n"
      << "/* Gradients of the loss into `grads` (PARAM_FLOATS; the slots of "
         "running\n"

@@ -11,6 +11,7 @@
 #include "netc/InitAll.h"
 #include "netc/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
@@ -64,6 +65,37 @@ runPipeline(ModuleOp module, bool training,
   return pm.run(module);
 }
 
+/// Bounds the memory one SGD step allocates: compiles a copy of `module`
+/// through bufferization and adds up every buffer the step allocates (all
+/// live at once at worst), the batch-sized ones per sample.
+static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
+                                           TrainingSignature &training) {
+  OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
+  PassManager pm(module->getContext());
+  PipelineOptions options;
+  options.training = true;
+  buildNetcToLinalgPipeline(pm, options);
+  buildBufferizePipeline(pm);
+  if (failed(pm.run(*copy)))
+    return failure();
+  auto step = copy->lookupSymbol<func::FuncOp>((name + "_sgd_step").str());
+  if (!step)
+    return module.emitError("no training step to measure");
+  step.walk([&](memref::AllocOp alloc) {
+    MemRefType type = alloc.getType();
+    int64_t bytes = type.getElementTypeBitWidth() / 8;
+    bool perSample = false;
+    for (int64_t d : type.getShape()) {
+      if (ShapedType::isDynamic(d))
+        perSample = true;
+      else
+        bytes *= d;
+    }
+    (perSample ? training.bytesPerSample : training.fixedBytes) += bytes;
+  });
+  return success();
+}
+
 LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
                                        bool training,
                                        llvm::raw_pwrite_stream &os) {
@@ -73,8 +105,12 @@ LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
     if (failed(signature))
       return failure();
     std::optional<TrainingSignature> trainingSignature;
-    if (training)
+    if (training) {
       trainingSignature = getTrainingSignature(models.front());
+      if (failed(measureTrainingMemory(module, signature->name,
+                                       *trainingSignature)))
+        return failure();
+    }
     emitHeader(*signature, trainingSignature, os);
     return success();
   }
