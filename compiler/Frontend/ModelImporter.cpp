@@ -1728,6 +1728,7 @@ void ModelImporter::readLoss(const JsonValue &root, func::FuncOp func,
     loss.prefix = "loss: ";
     loss.node = node;
     loss.id = "loss";
+    loss.op = "loss";
     checkKeys(loss, *node, {"op", "label_smoothing", "reduction"},
               "attribute", "");
     const JsonValue *op = node->get("op");
