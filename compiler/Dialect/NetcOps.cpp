@@ -50,19 +50,47 @@ static LogicalResult verifyRule(Operation *op, LogicalResult checked,
   return success();
 }
 
+/// The geometry of a convolution-like op (the forward op or a gradient).
+template <typename OpTy>
+static ConvGeometry getConvGeometry(OpTy op) {
+  return ConvGeometry{Shape(op.getStride()),     Shape(op.getPaddingLow()),
+                      Shape(op.getPaddingHigh()), Shape(op.getDilation()),
+                      static_cast<int64_t>(op.getGroups()),
+                      op.getPaddingMode()};
+}
+
+/// The geometry of a pooling op or its gradient.
+template <typename OpTy>
+static PoolGeometry getPoolGeometry(OpTy op) {
+  return PoolGeometry{op.getKind(),          Shape(op.getKernelSize()),
+                      Shape(op.getStride()), Shape(op.getPadding()),
+                      Shape(op.getDilation()), op.getCeilMode(),
+                      op.getCountIncludePad()};
+}
+
+/// A gradient op's check: the forward op's shape rule, applied to the shapes
+/// the gradient op implies, must give the shape of the result gradient.
+static LogicalResult verifyForwardRule(Operation *op, FailureOr<Shape> forward,
+                                       const ShapeError &error,
+                                       Value resultGrad, StringRef forwardOf) {
+  if (failed(forward))
+    return op->emitOpError() << error.field << ": " << error.message;
+  if (ArrayRef<int64_t>(*forward) != shapeOf(resultGrad))
+    return op->emitOpError("result_grad type ")
+           << resultGrad.getType() << " is not the " << forwardOf;
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ConvOp
 //===----------------------------------------------------------------------===//
 
 LogicalResult ConvOp::verify() {
-  ConvGeometry g{Shape(getStride()), Shape(getPaddingLow()),
-                 Shape(getPaddingHigh()), Shape(getDilation()),
-                 static_cast<int64_t>(getGroups()),
-                 getPaddingMode()};
   ShapeError error;
   return verifyInferred(*this,
                         inferConvShape(shapeOf(getInput()), shapeOf(getWeight()),
-                                       optionalShapeOf(getBias()), g, error),
+                                       optionalShapeOf(getBias()),
+                                       getConvGeometry(*this), error),
                         error);
 }
 
@@ -71,12 +99,10 @@ LogicalResult ConvOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult PoolOp::verify() {
-  PoolGeometry g{getKind(),          Shape(getKernelSize()), Shape(getStride()),
-                 Shape(getPadding()), Shape(getDilation()),  getCeilMode(),
-                 getCountIncludePad()};
   ShapeError error;
-  return verifyInferred(*this, inferPoolShape(shapeOf(getInput()), g, error),
-                        error);
+  return verifyInferred(
+      *this, inferPoolShape(shapeOf(getInput()), getPoolGeometry(*this), error),
+      error);
 }
 
 //===----------------------------------------------------------------------===//
@@ -194,15 +220,6 @@ LogicalResult ConcatOp::verify() {
 // Training ops
 //===----------------------------------------------------------------------===//
 
-/// The geometry of a convolution-like op (the forward op or a gradient).
-template <typename OpTy>
-static ConvGeometry getConvGeometry(OpTy op) {
-  return ConvGeometry{Shape(op.getStride()),     Shape(op.getPaddingLow()),
-                      Shape(op.getPaddingHigh()), Shape(op.getDilation()),
-                      static_cast<int64_t>(op.getGroups()),
-                      op.getPaddingMode()};
-}
-
 /// Checks that a gradient has the shape of the value it is the gradient of.
 static LogicalResult verifySameShape(Operation *op, Value grad, Value value,
                                      StringRef what) {
@@ -287,34 +304,24 @@ LogicalResult DropoutTrainOp::verify() {
 }
 
 LogicalResult ConvInputGradOp::verify() {
-  // The input gradient is shaped like the input: the forward rule applied to
-  // it must give the result gradient's shape.
+  // The input gradient is shaped like the input.
   ShapeError error;
-  FailureOr<Shape> forward =
+  return verifyForwardRule(
+      *this,
       inferConvShape(shapeOf(getInputGrad()), shapeOf(getWeight()),
-                     std::nullopt, getConvGeometry(*this), error);
-  if (failed(forward))
-    return emitOpError() << error.field << ": " << error.message;
-  if (ArrayRef<int64_t>(*forward) != shapeOf(getResultGrad()))
-    return emitOpError("result_grad type ")
-           << getResultGrad().getType()
-           << " is not the convolution result of the input gradient type "
-           << getInputGrad().getType();
-  return success();
+                     std::nullopt, getConvGeometry(*this), error),
+      error, getResultGrad(),
+      "convolution result of the input gradient and weight types");
 }
 
 LogicalResult ConvWeightGradOp::verify() {
-  ConvGeometry g = getConvGeometry(*this);
   ShapeError error;
-  FailureOr<Shape> forward = inferConvShape(
-      shapeOf(getInput()), shapeOf(getWeightGrad()), std::nullopt, g, error);
-  if (failed(forward))
-    return emitOpError() << error.field << ": " << error.message;
-  if (ArrayRef<int64_t>(*forward) != shapeOf(getResultGrad()))
-    return emitOpError("result_grad type ")
-           << getResultGrad().getType()
-           << " is not the convolution result of the input and weight types";
-  return success();
+  return verifyForwardRule(
+      *this,
+      inferConvShape(shapeOf(getInput()), shapeOf(getWeightGrad()),
+                     std::nullopt, getConvGeometry(*this), error),
+      error, getResultGrad(),
+      "convolution result of the input and weight gradient types");
 }
 
 LogicalResult ChannelSumOp::verify() {
@@ -326,36 +333,25 @@ LogicalResult ChannelSumOp::verify() {
 }
 
 LogicalResult PoolGradOp::verify() {
-  PoolGeometry g{getKind(),          Shape(getKernelSize()), Shape(getStride()),
-                 Shape(getPadding()), Shape(getDilation()),  getCeilMode(),
-                 getCountIncludePad()};
   ShapeError error;
-  FailureOr<Shape> forward = inferPoolShape(shapeOf(getInput()), g, error);
-  if (failed(forward))
-    return emitOpError() << error.field << ": " << error.message;
-  if (ArrayRef<int64_t>(*forward) != shapeOf(getResultGrad()))
-    return emitOpError("result_grad type ")
-           << getResultGrad().getType()
-           << " is not the pooling result of the input type "
-           << getInput().getType();
+  if (failed(verifyForwardRule(
+          *this,
+          inferPoolShape(shapeOf(getInput()), getPoolGeometry(*this), error),
+          error, getResultGrad(), "pooling result of the input type")))
+    return failure();
   return verifySameShape(*this, getInputGrad(), getInput(), "input_grad");
 }
 
 LogicalResult AdaptiveAvgPoolGradOp::verify() {
   ArrayRef<int64_t> grad = shapeOf(getResultGrad());
-  ShapeError error;
   if (grad.size() < 3)
     return emitOpError("expects an (N, C, *spatial) result_grad");
-  FailureOr<Shape> forward = inferAdaptiveAvgPoolShape(
-      shapeOf(getInputGrad()), grad.drop_front(2), error);
-  if (failed(forward))
-    return emitOpError() << error.field << ": " << error.message;
-  if (ArrayRef<int64_t>(*forward) != grad)
-    return emitOpError("result_grad type ")
-           << getResultGrad().getType()
-           << " does not pool the input gradient type "
-           << getInputGrad().getType();
-  return success();
+  ShapeError error;
+  return verifyForwardRule(
+      *this,
+      inferAdaptiveAvgPoolShape(shapeOf(getInputGrad()), grad.drop_front(2),
+                                error),
+      error, getResultGrad(), "adaptive pooling of the input gradient type");
 }
 
 LogicalResult MatmulOp::verify() {

@@ -160,3 +160,26 @@ func.func @dropout_p(%x: tensor<?x4xf32>) {
   %0 = netc.dropout %x {p = 1.0 : f32} : tensor<?x4xf32>
   return
 }
+
+// -----
+
+// A gradient op's result gradient must be what the forward rule gives.
+func.func @conv_input_grad_shape(%dy: tensor<?x4x5x5xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+1 {{result_grad type 'tensor<?x4x5x5xf32>' is not the convolution result of the input gradient and weight types}}
+  %0 = netc.conv_input_grad %dy, %w {dilation = array<i64: 1, 1>, groups = 1 : i64,
+         padding_high = array<i64: 0, 0>, padding_low = array<i64: 0, 0>,
+         padding_mode = #netc<padding_mode zeros>, stride = array<i64: 1, 1>}
+       : (tensor<?x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<?x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @pool_grad_shape(%x: tensor<?x1x8x8xf32>, %dy: tensor<?x1x3x3xf32>) {
+  // expected-error @+1 {{result_grad type 'tensor<?x1x3x3xf32>' is not the pooling result of the input type}}
+  %0 = netc.pool_grad %x, %dy {kind = #netc<pool_kind max>, kernel_size = array<i64: 2, 2>,
+         stride = array<i64: 2, 2>, padding = array<i64: 0, 0>,
+         dilation = array<i64: 1, 1>, ceil_mode = false, count_include_pad = true}
+       : (tensor<?x1x8x8xf32>, tensor<?x1x3x3xf32>) -> tensor<?x1x8x8xf32>
+  return
+}
