@@ -4,7 +4,8 @@
 // under their state_dict names, optimizer state under optimizer.<kind>.<name>
 // and everything else (step, seed, options, fit position, history) as
 // __metadata__ strings, written atomically. Loading parses and checks the
-// whole file before it changes the trainer.
+// whole file (the model's name, every tensor, and a fit position and history
+// that netc_fit could have written) before it changes the trainer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -138,8 +139,7 @@ public:
     if (netc_status status = getUnsigned(key, wide))
       return status;
     if (wide > static_cast<uint64_t>(INT64_MAX))
-      return invalid(key, std::to_string(wide).c_str(),
-                     "an integer below 2^63");
+      return invalid(key, std::to_string(wide), "an integer below 2^63");
     value = static_cast<int64_t>(wide);
     return NETC_OK;
   }
@@ -154,7 +154,7 @@ public:
     value = std::strtoull(text.c_str(), &end, 10);
     if (text.empty() || text[0] < '0' || text[0] > '9' || *end != '\0' ||
         errno == ERANGE)
-      return invalid(key, text.c_str(), "a non-negative integer");
+      return invalid(key, text, "a non-negative integer");
     return NETC_OK;
   }
 
@@ -166,16 +166,32 @@ public:
     char *end = nullptr;
     value = std::strtod(text.c_str(), &end);
     if (text.empty() || *end != '\0')
-      return invalid(key, text.c_str(), "a number");
+      return invalid(key, text, "a number");
     return NETC_OK;
   }
 
   /// Reports that `key` holds `text` where `expected` belongs.
-  netc_status invalid(const char *key, const char *text,
-                      const char *expected) const {
+  netc_status invalid(const char *key, const std::string &text,
+                      const std::string &expected) const {
     return setError(NETC_ERROR_FORMAT,
                     "%s: checkpoint metadata \"%s\" is '%s', expected %s", path,
-                    key, text, expected);
+                    key, excerpt(text).c_str(), expected.c_str());
+  }
+
+  /// Reports that `key`, which parsed, holds a value other than `expected`.
+  netc_status refuse(const char *key, const std::string &expected) const {
+    auto found = metadata.find(key);
+    return invalid(key, found == metadata.end() ? "" : found->second, expected);
+  }
+
+  /// Reports that entry `index` of "history" has `key` `value`, not
+  /// `expected`.
+  netc_status invalidEpoch(size_t index, const char *key, double value,
+                           const char *expected) const {
+    return setError(NETC_ERROR_FORMAT,
+                    "%s: checkpoint metadata \"history\" entry %zu has \"%s\" "
+                    "%s, expected %s",
+                    path, index, key, formatDouble(value).c_str(), expected);
   }
 
 private:
@@ -199,16 +215,21 @@ static bool readHistoryNumber(const json &entry, const char *key,
   return true;
 }
 
-/// Parses the "history" metadata entry.
+/// Parses the "history" metadata entry: one result per completed epoch,
+/// epochs 0, 1, ... in order, each with finite seconds >= 0 and a test
+/// accuracy in [0, 1] or NaN.
 static netc_status parseHistory(const MetadataReader &reader,
                                 std::vector<netc_epoch_result> &history) {
   std::string text;
   if (netc_status status = reader.get("history", text))
     return status;
-  json entries = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/false);
-  if (!entries.is_array())
-    return reader.invalid("history", text.c_str(),
-                          "a JSON array of epoch results");
+  json entries;
+  std::string error;
+  if (!parseJson(text.data(), text.data() + text.size(), entries, error) ||
+      !entries.is_array())
+    return reader.invalid("history", text,
+                          "a JSON array of epoch results" +
+                              (error.empty() ? "" : " (" + error + ")"));
   for (const json &entry : entries) {
     netc_epoch_result result{};
     auto epoch = entry.is_object() ? entry.find("epoch") : entry.end();
@@ -216,12 +237,72 @@ static netc_status parseHistory(const MetadataReader &reader,
         !readHistoryNumber(entry, "train_loss", result.train_loss) ||
         !readHistoryNumber(entry, "test_accuracy", result.test_accuracy) ||
         !readHistoryNumber(entry, "seconds", result.seconds))
-      return reader.invalid("history", entry.dump().c_str(),
+      return reader.invalid("history", entry.dump(),
                             "{\"epoch\", \"train_loss\", \"test_accuracy\", "
                             "\"seconds\"} per entry");
-    result.epoch = epoch->get<int64_t>();
+    size_t index = history.size();
+    if (!epoch->is_number_unsigned() || epoch->get<uint64_t>() != index)
+      return reader.invalidEpoch(index, "epoch", epoch->get<double>(),
+                                 std::to_string(index).c_str());
+    if (!std::isfinite(result.seconds) || result.seconds < 0)
+      return reader.invalidEpoch(index, "seconds", result.seconds,
+                                 "a finite number >= 0");
+    if (!(std::isnan(result.test_accuracy) ||
+          (result.test_accuracy >= 0 && result.test_accuracy <= 1)))
+      return reader.invalidEpoch(index, "test_accuracy", result.test_accuracy,
+                                 "a fraction in [0, 1] or null");
+    result.epoch = static_cast<int64_t>(index);
     history.push_back(result);
   }
+  return NETC_OK;
+}
+
+/// Checks that `p` is a fit position netc_fit can have written after the
+/// epochs of `history`: all zero before any fit (a trainer that never ran
+/// netc_fit), and otherwise inside an epoch of "train_size" samples in
+/// batches of "batch_size", with the running loss of the full batches done.
+static netc_status
+checkPosition(const MetadataReader &reader, const FitPosition &p,
+              const std::vector<netc_epoch_result> &history) {
+  if (p.trainSize == 0) {
+    const struct {
+      const char *key;
+      bool zero;
+    } fields[] = {{"epoch", p.epoch == 0},
+                  {"batches_done", p.batchesDone == 0},
+                  {"epoch_loss_sum", p.epochLossSum == 0},
+                  {"epoch_samples", p.epochSamples == 0},
+                  {"batch_size", p.batchSize == 0},
+                  {"shuffle_seed", p.shuffleSeed == 0}};
+    for (const auto &field : fields)
+      if (!field.zero)
+        return reader.refuse(field.key,
+                             "0 with \"train_size\" 0 (no fit has run)");
+  }
+  if (p.trainSize > 0 && p.batchSize == 0)
+    return reader.refuse("batch_size", "at least 1 with \"train_size\" " +
+                                           std::to_string(p.trainSize));
+  int64_t batchesTotal = p.batchSize ? ceilDiv(p.trainSize, p.batchSize) : 0;
+  if (p.batchesDone > 0 && p.batchesDone >= batchesTotal)
+    return reader.refuse("batches_done",
+                         "below " + std::to_string(batchesTotal) +
+                             ", the batches of " + std::to_string(p.trainSize) +
+                             " samples in batches of " +
+                             std::to_string(p.batchSize));
+  // The batches before the last are full, and the last ends the epoch.
+  int64_t samples;
+  if (__builtin_mul_overflow(p.batchesDone, p.batchSize, &samples) ||
+      p.epochSamples != samples)
+    return reader.refuse("epoch_samples",
+                         std::to_string(p.batchesDone) + " batches of " +
+                             std::to_string(p.batchSize) + " samples");
+  if (!std::isfinite(p.epochLossSum))
+    return reader.refuse("epoch_loss_sum", "a finite number");
+  if (p.batchesDone == 0 && p.epochLossSum != 0)
+    return reader.refuse("epoch_loss_sum", "0 at the start of an epoch");
+  if (history.size() != static_cast<uint64_t>(p.epoch))
+    return reader.refuse("epoch", std::to_string(history.size()) +
+                                      ", the epochs in \"history\"");
   return NETC_OK;
 }
 
@@ -255,8 +336,7 @@ static netc_status parseOptions(const char *path, const MetadataReader &reader,
   if (netc_status status = reader.getCount("nesterov", nesterov))
     return status;
   if (nesterov > 1)
-    return reader.invalid("nesterov", std::to_string(nesterov).c_str(),
-                          "0 or 1");
+    return reader.invalid("nesterov", std::to_string(nesterov), "0 or 1");
   options.nesterov = static_cast<int32_t>(nesterov);
   if (netc_optimizer_options_check(&options) != NETC_OK)
     return setError(NETC_ERROR_FORMAT, "%s: checkpoint optimizer options: %s",
@@ -282,8 +362,17 @@ netc_status netc_trainer_load_checkpoint(netc_trainer *trainer,
                     "netc_params_load_safetensors)",
                     path);
   if (version->second != kCheckpointVersion)
-    return reader.invalid("netc.checkpoint", version->second.c_str(),
-                          "version 1");
+    return reader.invalid("netc.checkpoint", version->second, "version 1");
+  const netc_model_info &model = *trainer->model;
+  std::string modelName;
+  if (netc_status status = reader.get("model", modelName))
+    return status;
+  if (modelName != (model.name ? model.name : ""))
+    return setError(NETC_ERROR_MISMATCH,
+                    "%s: the checkpoint is of model '%s', the trainer's model "
+                    "is '%s'",
+                    path, excerpt(modelName).c_str(),
+                    model.name ? model.name : "");
 
   // Parse everything into locals; the trainer changes only at the end.
   netc_optimizer_options options{};
@@ -317,9 +406,10 @@ netc_status netc_trainer_load_checkpoint(netc_trainer *trainer,
   std::vector<netc_epoch_result> history;
   if (netc_status status = parseHistory(reader, history))
     return status;
+  if (netc_status status = checkPosition(reader, position, history))
+    return status;
 
   // SGD's momentum buffer is there once a step with momentum has run.
-  const netc_model_info &model = *trainer->model;
   bool momentumStarted = false;
   for (const auto &tensor : file.tensors)
     momentumStarted |= tensor.first.rfind(kMomentumPrefix, 0) == 0;
@@ -341,8 +431,10 @@ netc_status netc_trainer_load_checkpoint(netc_trainer *trainer,
     }
   }
 
+  // Everything is checked; only an I/O error can stop the reads midway.
   for (const auto &copy : copies)
-    readFloatTensor(file, *copy.first, copy.second);
+    if (netc_status status = readFloatTensor(file, *copy.first, copy.second))
+      return status;
   if (trainer->options.kind == NETC_OPTIMIZER_SGD && !momentumStarted)
     std::fill(trainer->state1.get(), trainer->state1.get() + model.param_floats,
               0.0f);
@@ -350,6 +442,7 @@ netc_status netc_trainer_load_checkpoint(netc_trainer *trainer,
   trainer->step = step;
   trainer->seed = seed;
   trainer->momentumStarted = momentumStarted;
+  trainer->restored = true;
   trainer->position = position;
   trainer->history = std::move(history);
   return NETC_OK;

@@ -1,7 +1,8 @@
 //===- Dataset.cpp - IDX datasets, batches and shuffling ------------------===//
 //
 // netc_dataset: MNIST-format (IDX) images and labels, gzipped or plain,
-// checked whole at load time and kept as bytes; batches are normalised to
+// read in pieces (never more than their headers declare), checked whole at
+// load time and kept as bytes; batches are normalised to
 // float on the way out, as torchvision does. Also the seeded shuffle that
 // orders batches.
 //
@@ -18,13 +19,11 @@ using namespace netc;
 /// A loaded data set. Immutable after netc_dataset_load_idx, which is what
 /// lets threads share it.
 struct netc_dataset {
-  FileBytes imageFile;
-  const uint8_t *pixels = nullptr; ///< count * rows * cols bytes
+  MallocArray<uint8_t> pixels; ///< count * rows * cols bytes
   int64_t count = 0;
   int64_t rows = 0;
   int64_t cols = 0;
-  FileBytes labelFile;
-  const uint8_t *labels = nullptr; ///< count bytes; null when images only
+  MallocArray<uint8_t> labels; ///< count bytes; null when images only
 };
 
 //===----------------------------------------------------------------------===//
@@ -37,12 +36,16 @@ static constexpr uint8_t kIdxUnsignedByte = 0x08;
 /// Labels are class indices of a 10-class problem (MNIST, Fashion-MNIST).
 static constexpr int kNumClasses = 10;
 
+/// Deflate never expands data more than about 1032 to 1 (a gzip member's
+/// header only adds to the compressed side), so a gzipped IDX file whose
+/// header declares more data than that is refused before allocating.
+static constexpr uint64_t kMaxDeflateRatio = 1032;
+
 namespace {
-/// An IDX file of unsigned bytes with its dimensions.
+/// The data of an IDX file of unsigned bytes with its dimensions.
 struct IdxFile {
-  FileBytes bytes;       ///< the whole (inflated) file
   uint32_t dims[3] = {}; ///< the first `rank` are set
-  const uint8_t *data = nullptr;
+  MallocArray<uint8_t> data;
 };
 } // namespace
 
@@ -75,44 +78,51 @@ static const char *idxTypeName(uint8_t type) {
 
 /// Reads the IDX file of unsigned bytes at `path`, which must have `rank`
 /// dimensions (3 for images, 1 for labels; `what` names the kind) and hold
-/// exactly the data its header describes.
+/// exactly the data its header describes. Reads the header first, checks
+/// the data it declares against what the file can hold, then allocates and
+/// reads exactly that and stops at the first byte beyond it.
 static netc_status readIdx(const char *path, int32_t rank, const char *what,
                            IdxFile &out) {
-  if (netc_status status = readFileInflated(path, out.bytes))
+  ContentReader reader;
+  if (netc_status status = reader.open(path))
     return status;
-  const uint8_t *bytes = out.bytes.data.get();
-  size_t size = out.bytes.size;
+  uint8_t header[16];
+  size_t headerSize = 4 + 4 * static_cast<size_t>(rank);
+  size_t got;
+  if (netc_status status = reader.read(header, 4, got))
+    return status;
   uint32_t expectedMagic = kIdxUnsignedByte << 8 | static_cast<uint32_t>(rank);
-  if (size < 4)
+  if (got < 4)
     return setError(NETC_ERROR_FORMAT,
                     "%s: %zu bytes are too few for an IDX header, expected "
                     "magic number %u for an IDX %s file",
-                    path, size, expectedMagic, what);
-  uint32_t magic = readBigEndian32(bytes);
+                    path, got, expectedMagic, what);
+  uint32_t magic = readBigEndian32(header);
   if (magic >> 16 != 0)
     return setError(NETC_ERROR_FORMAT,
                     "%s: not an IDX file: magic number 0x%08x, expected "
                     "0x%08x (%u) for an IDX %s file",
                     path, magic, expectedMagic, expectedMagic, what);
-  if (bytes[2] != kIdxUnsignedByte)
+  if (header[2] != kIdxUnsignedByte)
     return setError(NETC_ERROR_FORMAT,
                     "%s: unsupported IDX element type 0x%02x (%s), expected "
                     "0x08 (unsigned byte)",
-                    path, bytes[2], idxTypeName(bytes[2]));
-  if (bytes[3] != rank)
+                    path, header[2], idxTypeName(header[2]));
+  if (header[3] != rank)
     return setError(NETC_ERROR_FORMAT,
                     "%s: IDX file has %d dimensions (magic number %u), an "
                     "IDX %s file has %d (magic number %u)",
-                    path, bytes[3], magic, what, rank, expectedMagic);
-  size_t headerSize = 4 + 4 * static_cast<size_t>(rank);
-  if (size < headerSize)
+                    path, header[3], magic, what, rank, expectedMagic);
+  if (netc_status status = reader.read(header + 4, headerSize - 4, got))
+    return status;
+  if (got < headerSize - 4)
     return setError(NETC_ERROR_FORMAT,
                     "%s: IDX header is truncated: %d dimensions need %zu "
                     "bytes, the file holds %zu",
-                    path, rank, headerSize, size);
+                    path, rank, headerSize, 4 + got);
   uint64_t numel = 1;
   for (int32_t d = 0; d < rank; ++d) {
-    out.dims[d] = readBigEndian32(bytes + 4 + 4 * d);
+    out.dims[d] = readBigEndian32(header + 4 + 4 * d);
     // Three 32-bit factors can overflow 64 bits.
     if (__builtin_mul_overflow(numel, uint64_t(out.dims[d]), &numel))
       return setError(NETC_ERROR_FORMAT,
@@ -129,20 +139,63 @@ static netc_status readIdx(const char *path, int32_t rank, const char *what,
     return setError(NETC_ERROR_FORMAT,
                     "%s: the header says %s, an empty image size", path,
                     described.c_str());
-  size_t dataSize = size - headerSize;
-  if (dataSize < numel)
+
+  // What the file can hold, before allocating for what the header says.
+  auto truncated = [&](uint64_t held) {
     return setError(NETC_ERROR_FORMAT,
                     "%s: truncated: the header says %s (%llu bytes of data), "
-                    "the file holds %zu bytes of data",
+                    "the file holds %llu bytes of data",
                     path, described.c_str(),
-                    static_cast<unsigned long long>(numel), dataSize);
-  if (dataSize > numel)
+                    static_cast<unsigned long long>(numel),
+                    static_cast<unsigned long long>(held));
+  };
+  uint64_t inflatable;
+  if (!reader.gzipped()) {
+    uint64_t dataSize = reader.fileSize() - headerSize;
+    if (dataSize < numel)
+      return truncated(dataSize);
+    if (dataSize > numel)
+      return setError(NETC_ERROR_FORMAT,
+                      "%s: %llu trailing bytes after the %s the header "
+                      "describes",
+                      path, static_cast<unsigned long long>(dataSize - numel),
+                      described.c_str());
+  } else if (!__builtin_mul_overflow(reader.fileSize(), kMaxDeflateRatio,
+                                     &inflatable) &&
+             numel > inflatable) {
     return setError(NETC_ERROR_FORMAT,
-                    "%s: %llu trailing bytes after the %s the header "
-                    "describes",
-                    path, static_cast<unsigned long long>(dataSize - numel),
-                    described.c_str());
-  out.data = bytes + headerSize;
+                    "%s: the header says %s (%llu bytes of data), more than "
+                    "the %llu compressed bytes of the file can hold (deflate "
+                    "expands at most %llu:1)",
+                    path, described.c_str(),
+                    static_cast<unsigned long long>(numel),
+                    static_cast<unsigned long long>(reader.fileSize()),
+                    static_cast<unsigned long long>(kMaxDeflateRatio));
+  }
+  if (numel >= SIZE_MAX)
+    return setError(NETC_ERROR_OUT_OF_MEMORY,
+                    "%s: %llu bytes of data do not fit in memory", path,
+                    static_cast<unsigned long long>(numel));
+  // One spare byte: malloc(0) may return null.
+  out.data.reset(static_cast<uint8_t *>(std::malloc(numel + 1)));
+  if (!out.data)
+    return setError(NETC_ERROR_OUT_OF_MEMORY,
+                    "%s: cannot allocate %llu bytes for the %s", path,
+                    static_cast<unsigned long long>(numel), described.c_str());
+  if (netc_status status = reader.read(out.data.get(), numel, got))
+    return status;
+  if (got < numel)
+    return truncated(got);
+  // One more byte tells whether the contents end here; a gzip stream that
+  // goes on is refused without inflating the rest.
+  uint8_t extra;
+  if (netc_status status = reader.read(&extra, 1, got))
+    return status;
+  if (got != 0)
+    return setError(NETC_ERROR_FORMAT,
+                    "%s: the gzip stream holds more data than the %s the "
+                    "header describes",
+                    path, described.c_str());
   return NETC_OK;
 }
 
@@ -160,8 +213,7 @@ netc_status netc_dataset_load_idx(const char *images_path,
   if (!dataset)
     return setError(NETC_ERROR_OUT_OF_MEMORY,
                     "netc_dataset_load_idx: cannot allocate a dataset");
-  dataset->pixels = images.data;
-  dataset->imageFile = std::move(images.bytes);
+  dataset->pixels = std::move(images.data);
   dataset->count = images.dims[0];
   dataset->rows = images.dims[1];
   dataset->cols = images.dims[2];
@@ -180,8 +232,7 @@ netc_status netc_dataset_load_idx(const char *images_path,
         return setError(NETC_ERROR_FORMAT,
                         "%s: label %u at index %u is outside 0..%d",
                         labels_path, labels.data[i], i, kNumClasses - 1);
-    dataset->labels = labels.data;
-    dataset->labelFile = std::move(labels.bytes);
+    dataset->labels = std::move(labels.data);
   }
   *out = dataset.release();
   return NETC_OK;
@@ -257,8 +308,8 @@ netc_status netc_dataset_get_batch(const netc_dataset *dataset,
       static_cast<size_t>(static_cast<uint64_t>(dataset->rows) *
                           static_cast<uint64_t>(dataset->cols));
   for (int64_t i = 0; i < count; ++i) {
-    const uint8_t *source =
-        dataset->pixels + static_cast<size_t>(indices[i]) * pixelsPerImage;
+    const uint8_t *source = dataset->pixels.get() +
+                            static_cast<size_t>(indices[i]) * pixelsPerImage;
     float *target = images + static_cast<size_t>(i) * pixelsPerImage;
     for (size_t p = 0; p < pixelsPerImage; ++p)
       target[p] = table[source[p]];

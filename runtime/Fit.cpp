@@ -3,7 +3,8 @@
 // netc_fit: epochs of shuffled batches from an IDX dataset through
 // netc_trainer_step, test accuracy through the compiled forward, atomic
 // checkpoints that resume mid-epoch, progress callbacks, and the ready-made
-// progress bar. The only arithmetic on model outputs is an argmax per row.
+// progress bar (redrawn on a terminal, spaced-out lines in a log). The only
+// arithmetic on model outputs is an argmax per row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <unistd.h>
 
 using namespace netc;
 
@@ -25,29 +27,35 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-/// A malloc'ed array of `count` T, for buffers sized by datasets.
-template <typename T> using Array = std::unique_ptr<T[], FreeDeleter>;
-
-/// Allocates `count` T into `out`; `what` names the buffer in the error.
+/// Allocates `count` times `size` T into `out`; `what` names the buffer in
+/// the error.
 template <typename T>
-netc_status allocate(Array<T> &out, int64_t count, const char *what) {
+netc_status allocate(MallocArray<T> &out, int64_t count, int64_t size,
+                     const char *what) {
   // One spare element: malloc(0) may return null.
-  out.reset(static_cast<T *>(
-      std::malloc((static_cast<size_t>(count) + 1) * sizeof(T))));
+  int64_t elements;
+  size_t bytes;
+  if (__builtin_mul_overflow(count, size, &elements) ||
+      __builtin_mul_overflow(static_cast<size_t>(elements) + 1, sizeof(T),
+                             &bytes))
+    out.reset();
+  else
+    out.reset(static_cast<T *>(std::malloc(bytes)));
   if (!out)
     return setError(NETC_ERROR_OUT_OF_MEMORY,
-                    "netc_fit: cannot allocate %lld elements for %s",
-                    static_cast<long long>(count), what);
+                    "netc_fit: cannot allocate %lld x %lld elements for %s",
+                    static_cast<long long>(count), static_cast<long long>(size),
+                    what);
   return NETC_OK;
 }
 
 /// The buffers one fit call needs.
 struct FitBuffers {
-  Array<int64_t> order;   ///< training set order of the epoch
-  Array<int64_t> testIds; ///< 0..test size - 1
-  Array<float> images;    ///< one batch of inputs
-  Array<int32_t> labels;  ///< one batch of labels
-  Array<float> outputs;   ///< one batch of forward outputs (testing)
+  MallocArray<int64_t> order;   ///< training set order of the epoch
+  MallocArray<int64_t> testIds; ///< 0..test size - 1
+  MallocArray<float> images;    ///< one batch of inputs
+  MallocArray<int32_t> labels;  ///< one batch of labels
+  MallocArray<float> outputs;   ///< one batch of forward outputs (testing)
 };
 } // namespace
 
@@ -72,15 +80,20 @@ static netc_status checkDataset(const netc_dataset *dataset, const char *what,
                     "netc_fit: the %s set has no labels", what);
   int64_t rows, cols;
   netc_dataset_image_shape(dataset, &rows, &cols);
-  if (rows * cols != inputNumel)
-    return setError(
-        NETC_ERROR_MISMATCH,
-        "netc_fit: the %s set's images are %lldx%lld (%lld "
-        "floats), model '%s' takes inputs of %s (%lld floats)",
-        what, static_cast<long long>(rows), static_cast<long long>(cols),
-        static_cast<long long>(rows * cols), model.name ? model.name : "?",
-        formatShape(model.input_shape, model.input_rank).c_str(),
-        static_cast<long long>(inputNumel));
+  // IDX dimensions are 32-bit: their product fits 64 unsigned bits, not
+  // always 63 (an empty set may claim any image size).
+  uint64_t imageFloats =
+      static_cast<uint64_t>(rows) * static_cast<uint64_t>(cols);
+  if (imageFloats != static_cast<uint64_t>(inputNumel))
+    return setError(NETC_ERROR_MISMATCH,
+                    "netc_fit: the %s set's images are %lldx%lld (%llu "
+                    "floats), model '%s' takes inputs of %s (%lld floats)",
+                    what, static_cast<long long>(rows),
+                    static_cast<long long>(cols),
+                    static_cast<unsigned long long>(imageFloats),
+                    model.name ? model.name : "?",
+                    formatShape(model.input_shape, model.input_rank).c_str(),
+                    static_cast<long long>(inputNumel));
   return NETC_OK;
 }
 
@@ -102,8 +115,8 @@ static netc_status testAccuracy(netc_trainer &trainer,
                                 double &accuracy) {
   int64_t size = netc_dataset_size(options.test);
   int64_t correct = 0;
-  for (int64_t begin = 0; begin < size; begin += options.batch_size) {
-    int64_t count = std::min(options.batch_size, size - begin);
+  for (int64_t begin = 0, count; begin < size; begin += count) {
+    count = std::min(options.batch_size, size - begin);
     if (netc_status status = netc_dataset_get_batch(
             options.test, buffers.testIds.get() + begin, count, options.mean,
             options.stddev, buffers.images.get(), buffers.labels.get()))
@@ -177,45 +190,61 @@ static netc_status prepare(const netc_trainer &trainer,
   // Batches of training and test samples share the buffers.
   int64_t testSize = options.test ? netc_dataset_size(options.test) : 0;
   int64_t batch = std::min(options.batch_size, std::max(trainSize, testSize));
-  if (netc_status status = allocate(buffers.order, trainSize, "the order"))
+  if (netc_status status = allocate(buffers.order, trainSize, 1, "the order"))
     return status;
-  if (netc_status status = allocate(buffers.testIds, testSize, "test ids"))
+  if (netc_status status = allocate(buffers.testIds, testSize, 1, "test ids"))
     return status;
   if (netc_status status =
-          allocate(buffers.images, batch * inputNumel, "a batch of images"))
+          allocate(buffers.images, batch, inputNumel, "a batch of images"))
     return status;
-  if (netc_status status = allocate(buffers.labels, batch, "labels"))
+  if (netc_status status = allocate(buffers.labels, batch, 1, "labels"))
     return status;
-  if (netc_status status = allocate(
-          buffers.outputs, options.test ? batch * outputNumel : 0, "outputs"))
+  if (netc_status status = allocate(buffers.outputs, options.test ? batch : 0,
+                                    outputNumel, "outputs"))
     return status;
   std::iota(buffers.testIds.get(), buffers.testIds.get() + testSize, 0);
   return NETC_OK;
 }
 
-/// Checks that a position inside an epoch was reached with the same
-/// batches as `options` make, so that it can be continued.
-static netc_status checkResumable(const FitPosition &position,
+/// Checks that the trainer's position can go on with `options`: a position
+/// inside an epoch always needs the batches it was reached with, and so
+/// does a trainer just restored from a checkpoint that recorded a fit (with
+/// `resume` or netc_trainer_load_checkpoint), so that the resumed run is the
+/// one that was interrupted. Names the first option that differs.
+static netc_status checkResumable(const netc_trainer &trainer,
                                   const netc_fit_options &options,
-                                  int64_t trainSize, int64_t batchesTotal) {
-  if (position.batchesDone == 0)
+                                  int64_t trainSize) {
+  const FitPosition &position = trainer.position;
+  bool midEpoch = position.batchesDone > 0;
+  bool resumed = trainer.restored && position.trainSize > 0;
+  if (!midEpoch && !resumed)
     return NETC_OK;
-  if (position.batchSize != options.batch_size ||
-      position.shuffleSeed != options.shuffle_seed ||
-      position.trainSize != trainSize || position.batchesDone >= batchesTotal)
-    return setError(NETC_ERROR_MISMATCH,
-                    "netc_fit: cannot continue epoch %lld after batch %lld: "
-                    "it ran with batch size %lld, shuffle seed %llu and %lld "
-                    "training samples, the options say %lld, %llu and %lld",
-                    static_cast<long long>(position.epoch + 1),
-                    static_cast<long long>(position.batchesDone),
-                    static_cast<long long>(position.batchSize),
-                    static_cast<unsigned long long>(position.shuffleSeed),
-                    static_cast<long long>(position.trainSize),
-                    static_cast<long long>(options.batch_size),
-                    static_cast<unsigned long long>(options.shuffle_seed),
-                    static_cast<long long>(trainSize));
-  return NETC_OK;
+  const char *option;
+  std::string wanted, recorded;
+  if (position.batchSize != options.batch_size) {
+    option = "batch size";
+    wanted = std::to_string(options.batch_size);
+    recorded = std::to_string(position.batchSize);
+  } else if (position.shuffleSeed != options.shuffle_seed) {
+    option = "shuffle seed";
+    wanted = std::to_string(options.shuffle_seed);
+    recorded = std::to_string(position.shuffleSeed);
+  } else if (position.trainSize != trainSize) {
+    option = "training set size";
+    wanted = std::to_string(trainSize);
+    recorded = std::to_string(position.trainSize);
+  } else {
+    return NETC_OK;
+  }
+  std::string what =
+      midEpoch ? "continue epoch " + std::to_string(position.epoch + 1) +
+                     " after batch " + std::to_string(position.batchesDone)
+               : "resume the checkpoint's run";
+  return setError(NETC_ERROR_MISMATCH,
+                  "netc_fit: cannot %s: the options say %s %s, %s %s %s",
+                  what.c_str(), option, wanted.c_str(),
+                  midEpoch ? "it ran with" : "its fit ran with", option,
+                  recorded.c_str());
 }
 
 /// The fit loop of netc_fit, with `report` to fill as it goes.
@@ -233,10 +262,10 @@ static netc_status fit(netc_trainer &trainer, const netc_fit_options &options,
   FitPosition &position = trainer.position;
   int64_t trainSize = netc_dataset_size(options.train);
   int64_t batchSize = options.batch_size;
-  int64_t batchesTotal = (trainSize + batchSize - 1) / batchSize;
-  if (netc_status status =
-          checkResumable(position, options, trainSize, batchesTotal))
+  int64_t batchesTotal = ceilDiv(trainSize, batchSize);
+  if (netc_status status = checkResumable(trainer, options, trainSize))
     return status;
+  trainer.restored = false;
   position.batchSize = batchSize;
   position.shuffleSeed = options.shuffle_seed;
   position.trainSize = trainSize;
@@ -374,15 +403,58 @@ static FILE *streamOf(void *user) {
 static constexpr int kBarWidth = 20;
 static constexpr int kLineWidth = 79;
 
+/// Seconds of an epoch between the lines netc_progress_bar prints to a
+/// stream that is not a terminal.
+static constexpr double kLogLineSeconds = 5;
+
+/// Whether `stream` is a terminal, where the bar is redrawn in place; a
+/// log file or pipe gets whole lines instead.
+static bool isTerminal(FILE *stream) {
+  int fd = fileno(stream);
+  return fd >= 0 && isatty(fd);
+}
+
+namespace {
+/// What netc_progress_bar last saw on this thread for a stream that is not
+/// a terminal, to space its lines kLogLineSeconds apart.
+struct LogLines {
+  FILE *stream = nullptr;
+  int64_t epoch = -1;
+  int64_t batchesDone = 0;
+  double printedAt = 0; ///< progress->elapsed of the last line printed
+};
+} // namespace
+
+static thread_local LogLines logLines;
+
 void netc_progress_bar(const netc_progress *progress, void *user) {
   if (!progress)
     return;
   const netc_progress &p = *progress;
+  FILE *stream = streamOf(user);
+  bool terminal = isTerminal(stream);
+  if (!terminal) {
+    // A new epoch, or a new call that goes on with one, prints at once.
+    LogLines &last = logLines;
+    bool fresh = stream != last.stream || p.epoch != last.epoch ||
+                 p.batches_done <= last.batchesDone ||
+                 p.elapsed < last.printedAt;
+    bool due = fresh || p.elapsed - last.printedAt >= kLogLineSeconds;
+    last.stream = stream;
+    last.epoch = p.epoch;
+    last.batchesDone = p.batches_done;
+    if (!due)
+      return;
+    last.printedAt = p.elapsed;
+  }
   char bar[kBarWidth + 1];
-  int filled =
-      p.batches_total > 0
-          ? static_cast<int>(p.batches_done * kBarWidth / p.batches_total)
-          : 0;
+  // In double: batches_done * kBarWidth may overflow.
+  int filled = p.batches_total > 0
+                   ? static_cast<int>(std::clamp(
+                         static_cast<double>(p.batches_done) * kBarWidth /
+                             static_cast<double>(p.batches_total),
+                         0.0, double(kBarWidth)))
+                   : 0;
   for (int i = 0; i < kBarWidth; ++i)
     bar[i] = i < filled ? '=' : i == filled ? '>' : ' ';
   bar[kBarWidth] = '\0';
@@ -401,8 +473,10 @@ void netc_progress_bar(const netc_progress *progress, void *user) {
                 static_cast<long long>(p.batches_done),
                 static_cast<long long>(p.batches_total), p.loss,
                 p.images_per_second, eta / 60, eta % 60);
-  FILE *stream = streamOf(user);
-  std::fprintf(stream, "\r%-*s", kLineWidth, line);
+  if (terminal)
+    std::fprintf(stream, "\r%-*s", kLineWidth, line);
+  else
+    std::fprintf(stream, "%s\n", line);
   std::fflush(stream);
 }
 
@@ -419,5 +493,11 @@ void netc_epoch_summary(const netc_epoch_result *result, void *user) {
                       ", test accuracy %.2f%%", 100 * result->test_accuracy);
   std::snprintf(line + length, sizeof(line) - length, ", %.1f s",
                 result->seconds);
-  std::fprintf(streamOf(user), "\r%-*s\n", kLineWidth, line);
+  FILE *stream = streamOf(user);
+  // On a terminal the summary overwrites the bar's line.
+  if (isTerminal(stream))
+    std::fprintf(stream, "\r%-*s\n", kLineWidth, line);
+  else
+    std::fprintf(stream, "%s\n", line);
+  std::fflush(stream);
 }

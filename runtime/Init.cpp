@@ -22,10 +22,11 @@ static float symmetricUnit(uint32_t bits) {
 
 netc_status netc_params_init(const netc_model_info *model, uint64_t seed,
                              float *params) {
-  if (!model || !params)
-    return setError(NETC_ERROR_INVALID_ARGUMENT, "netc_params_init: %s is NULL",
-                    !model ? "model" : "params");
-  if (netc_status status = checkModel(model, "netc_params_init"))
+  if (!model)
+    return setError(NETC_ERROR_INVALID_ARGUMENT,
+                    "netc_params_init: model is NULL");
+  if (netc_status status = checkModelBuffer(model, "netc_params_init", params,
+                                            "netc_params_init", "params"))
     return status;
   // Check every parameter before writing any, so a failure changes nothing.
   for (int32_t i = 0; i < model->num_params; ++i) {

@@ -5,7 +5,9 @@
 // a Python dict literal such as
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }
 // padded with spaces and a newline, then the data. The runtime reads C-ordered
-// little-endian float32 and float64 and writes version 1.0 float32.
+// little-endian float32, float64 and integer arrays (as float32, or exactly
+// as class labels) and writes version 1.0 float32. One reader serves both:
+// it checks the header and the file's size before it allocates anything.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +15,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstring>
+#include <type_traits>
 
 using namespace netc;
 
@@ -21,6 +25,10 @@ static constexpr char kMagic[] = "\x93NUMPY";
 static constexpr size_t kMagicSize = sizeof(kMagic) - 1;
 /// Alignment of the data in files the runtime writes, bytes (NumPy's own).
 static constexpr size_t kDataAlignment = 64;
+/// The longest header the runtime reads, bytes. NumPy's np.load refuses
+/// headers over 10000 bytes unless told otherwise; a dict with a shape of
+/// rank 5 needs under 200.
+static constexpr uint32_t kMaxHeaderSize = uint32_t(1) << 20;
 
 namespace {
 /// A cursor over the Python dict literal of a .npy header. Each method skips
@@ -155,11 +163,10 @@ static netc_status parseHeaderDict(const char *path, const char *begin,
                       path, key.c_str());
     }
     if (!parsed)
-      return setError(NETC_ERROR_FORMAT,
-                      "%s: malformed value of '%s' in header%s", path,
-                      key.c_str(),
-                      key == "descr" ? " (structured dtypes are not supported)"
-                                     : "");
+      return setError(
+          NETC_ERROR_FORMAT, "%s: malformed value of '%s' in header%s", path,
+          key.c_str(),
+          key == "descr" ? " (structured dtypes are not supported)" : "");
     if (!parser.consume(',')) {
       if (!parser.consume('}'))
         return setError(NETC_ERROR_FORMAT,
@@ -173,48 +180,146 @@ static netc_status parseHeaderDict(const char *path, const char *begin,
                     "%s: malformed header: text after the closing '}'", path);
   if (!seenDescr || !seenOrder || !seenShape)
     return setError(NETC_ERROR_FORMAT, "%s: header lacks '%s'", path,
-                    !seenDescr ? "descr"
+                    !seenDescr   ? "descr"
                     : !seenOrder ? "fortran_order"
                                  : "shape");
   return NETC_OK;
 }
 
+//===----------------------------------------------------------------------===//
+// Dtypes
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Checks class labels against the number of classes, naming the file.
+struct LabelChecker {
+  const char *path;
+  int64_t numClasses;
+
+  /// Checks `value`, the label at `index`, and stores it in `label`.
+  template <typename T>
+  netc_status check(T value, size_t index, int32_t &label) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      double wide = value;
+      if (!std::isfinite(wide) || wide != std::trunc(wide))
+        return setError(NETC_ERROR_FORMAT,
+                        "%s: label %s at index %zu is not a whole number", path,
+                        formatDouble(wide).c_str(), index);
+      if (wide < 0 || wide >= static_cast<double>(numClasses))
+        return outside(formatDouble(wide), index);
+    } else {
+      bool negative = false;
+      if constexpr (std::is_signed_v<T>)
+        negative = value < 0;
+      if (negative ||
+          static_cast<uint64_t>(value) >= static_cast<uint64_t>(numClasses))
+        return outside(std::to_string(value), index);
+    }
+    label = static_cast<int32_t>(value);
+    return NETC_OK;
+  }
+
+  netc_status outside(const std::string &value, size_t index) const {
+    return setError(
+        NETC_ERROR_FORMAT, "%s: label %s at index %zu is outside 0..%lld", path,
+        value.c_str(), index, static_cast<long long>(numClasses - 1));
+  }
+};
+
+/// Checks the `count` labels of type T at `bytes`, the ones at `first` and
+/// after, and stores them from labels[first] on.
+template <typename T>
+netc_status checkLabels(const LabelChecker &checker, const uint8_t *bytes,
+                        size_t first, size_t count, int32_t *labels) {
+  for (size_t i = 0; i < count; ++i) {
+    T value;
+    std::memcpy(&value, bytes + i * sizeof(T), sizeof(T));
+    if (netc_status status = checker.check(value, first + i, labels[first + i]))
+      return status;
+  }
+  return NETC_OK;
+}
+
+/// A dtype the runtime reads: its descr, as float32 and as labels.
+struct NpyType {
+  const char *descr;
+  DType dtype;
+  netc_status (*readLabels)(const LabelChecker &, const uint8_t *, size_t,
+                            size_t, int32_t *);
+};
+} // namespace
+
+/// The dtypes np.save writes that the runtime reads ('|' marks the one-byte
+/// types, which have no byte order).
+static constexpr NpyType kNpyTypes[] = {
+    {"<f4", DType::F32, checkLabels<float>},
+    {"<f8", DType::F64, checkLabels<double>},
+    {"|i1", DType::I8, checkLabels<int8_t>},
+    {"<i2", DType::I16, checkLabels<int16_t>},
+    {"<i4", DType::I32, checkLabels<int32_t>},
+    {"<i8", DType::I64, checkLabels<int64_t>},
+    {"|u1", DType::U8, checkLabels<uint8_t>},
+    {"<u2", DType::U16, checkLabels<uint16_t>},
+    {"<u4", DType::U32, checkLabels<uint32_t>},
+    {"<u8", DType::U64, checkLabels<uint64_t>},
+};
+
 /// Maps a header's descr to the dtype the runtime reads.
 static netc_status parseDescr(const char *path, const std::string &descr,
-                              DType &dtype) {
-  if (descr == "<f4") {
-    dtype = DType::F32;
-    return NETC_OK;
-  }
-  if (descr == "<f8") {
-    dtype = DType::F64;
-    return NETC_OK;
-  }
+                              const NpyType *&type) {
+  for (const NpyType &candidate : kNpyTypes)
+    if (descr == candidate.descr) {
+      type = &candidate;
+      return NETC_OK;
+    }
   if (!descr.empty() && descr[0] == '>')
     return setError(NETC_ERROR_FORMAT,
                     "%s: big-endian dtype '%s' is not supported, save "
-                    "little-endian ('<f4')",
-                    path, descr.c_str());
+                    "little-endian ('<%s')",
+                    path, excerpt(descr).c_str(),
+                    excerpt(descr.substr(1)).c_str());
   return setError(NETC_ERROR_FORMAT,
-                  "%s: dtype '%s' is not supported, expected '<f4' (float32) "
-                  "or '<f8' (float64)",
-                  path, descr.c_str());
+                  "%s: dtype '%s' is not supported, expected float32 ('<f4'), "
+                  "float64 ('<f8') or an integer type ('|i1', '<i2', '<i4', "
+                  "'<i8', '|u1', '<u2', '<u4', '<u8')",
+                  path, excerpt(descr).c_str());
 }
 
-netc_status netc_array_load_npy(const char *path, netc_array *out) {
-  if (!path || !out)
-    return setError(NETC_ERROR_INVALID_ARGUMENT,
-                    "netc_array_load_npy: %s is NULL", !path ? "path" : "out");
-  *out = netc_array{};
-  FileBytes file;
-  if (netc_status status = readFile(path, file))
-    return status;
-  const uint8_t *bytes = file.data.get();
+//===----------------------------------------------------------------------===//
+// Reading
+//===----------------------------------------------------------------------===//
 
-  if (file.size < kMagicSize + 2 || std::memcmp(bytes, kMagic, kMagicSize))
+namespace {
+/// An open .npy file whose header has been read and checked: the file holds
+/// exactly the data its dtype and shape describe, from dataStart on.
+struct NpyFile {
+  InputFile file;
+  NpyHeader header;
+  const NpyType *type = nullptr;
+  int32_t rank = 0;
+  int64_t numel = 0;
+  uint64_t dataStart = 0;
+};
+} // namespace
+
+/// Opens the .npy file at `path` and reads and checks its header, then the
+/// file's size against the data it declares, before anything is allocated
+/// for that data.
+static netc_status openNpy(const char *path, NpyFile &out) {
+  InputFile &file = out.file;
+  if (netc_status status = file.open(path))
+    return status;
+  // The magic, the version and a header length of up to 4 bytes.
+  uint8_t preamble[kMagicSize + 6];
+  size_t preambleSize =
+      static_cast<size_t>(std::min<uint64_t>(sizeof(preamble), file.size()));
+  if (netc_status status = file.readAt(0, preamble, preambleSize))
+    return status;
+  if (preambleSize < kMagicSize + 2 ||
+      std::memcmp(preamble, kMagic, kMagicSize) != 0)
     return setError(NETC_ERROR_FORMAT,
                     "%s: not a .npy file (no \\x93NUMPY magic)", path);
-  uint8_t major = bytes[kMagicSize], minor = bytes[kMagicSize + 1];
+  uint8_t major = preamble[kMagicSize], minor = preamble[kMagicSize + 1];
   if (major < 1 || major > 3)
     return setError(NETC_ERROR_FORMAT,
                     "%s: .npy version %u.%u is not supported (1.0 to 3.0)",
@@ -222,24 +327,30 @@ netc_status netc_array_load_npy(const char *path, netc_array *out) {
   // Version 1 has a 2-byte header length, versions 2 and 3 a 4-byte one.
   size_t lengthSize = major == 1 ? 2 : 4;
   size_t headerStart = kMagicSize + 2 + lengthSize;
-  if (file.size < headerStart)
+  if (file.size() < headerStart)
     return setError(NETC_ERROR_FORMAT,
-                    "%s: file of %zu bytes ends inside the header length",
-                    path, file.size);
+                    "%s: file of %llu bytes ends inside the header length",
+                    path, static_cast<unsigned long long>(file.size()));
   uint32_t headerSize = 0;
-  std::memcpy(&headerSize, bytes + kMagicSize + 2, lengthSize);
-  if (headerSize > file.size - headerStart)
+  std::memcpy(&headerSize, preamble + kMagicSize + 2, lengthSize);
+  if (headerSize > file.size() - headerStart)
     return setError(NETC_ERROR_FORMAT,
-                    "%s: header length %u exceeds the %zu bytes after it",
-                    path, headerSize, file.size - headerStart);
+                    "%s: header length %u exceeds the %llu bytes after it",
+                    path, headerSize,
+                    static_cast<unsigned long long>(file.size() - headerStart));
+  if (headerSize > kMaxHeaderSize)
+    return setError(NETC_ERROR_FORMAT,
+                    "%s: header length %u exceeds the limit of %u bytes", path,
+                    headerSize, kMaxHeaderSize);
 
-  NpyHeader header;
-  const char *text = reinterpret_cast<const char *>(bytes + headerStart);
-  if (netc_status status =
-          parseHeaderDict(path, text, text + headerSize, header))
+  std::string text(headerSize, '\0');
+  if (netc_status status = file.readAt(headerStart, text.data(), headerSize))
     return status;
-  DType dtype;
-  if (netc_status status = parseDescr(path, header.descr, dtype))
+  NpyHeader &header = out.header;
+  if (netc_status status =
+          parseHeaderDict(path, text.data(), text.data() + text.size(), header))
+    return status;
+  if (netc_status status = parseDescr(path, header.descr, out.type))
     return status;
   if (header.fortranOrder)
     return setError(NETC_ERROR_FORMAT,
@@ -250,38 +361,100 @@ netc_status netc_array_load_npy(const char *path, netc_array *out) {
     return setError(NETC_ERROR_FORMAT,
                     "%s: array of rank %zu exceeds the maximum rank %d", path,
                     header.shape.size(), NETC_MAX_RANK);
-  int32_t rank = static_cast<int32_t>(header.shape.size());
-  std::string shapeText = formatShape(header.shape.data(), rank);
+  out.rank = static_cast<int32_t>(header.shape.size());
+  std::string shapeText = formatShape(header.shape.data(), out.rank);
 
-  int64_t numel;
   uint64_t expectedBytes;
-  if (!shapeNumel(header.shape.data(), rank, numel) ||
-      __builtin_mul_overflow(static_cast<uint64_t>(numel), dtypeSize(dtype),
-                             &expectedBytes))
+  if (!shapeNumel(header.shape.data(), out.rank, out.numel) ||
+      __builtin_mul_overflow(static_cast<uint64_t>(out.numel),
+                             dtypeSize(out.type->dtype), &expectedBytes))
     return setError(NETC_ERROR_FORMAT, "%s: shape %s has too many elements",
                     path, shapeText.c_str());
-  size_t dataStart = headerStart + headerSize;
-  size_t dataBytes = file.size - dataStart;
+  out.dataStart = headerStart + headerSize;
+  uint64_t dataBytes = file.size() - out.dataStart;
   if (expectedBytes != dataBytes)
     return setError(NETC_ERROR_FORMAT,
                     "%s: shape %s of '%s' needs %llu bytes of data, the file "
-                    "holds %zu",
+                    "holds %llu",
                     path, shapeText.c_str(), header.descr.c_str(),
-                    static_cast<unsigned long long>(expectedBytes), dataBytes);
-
-  // One spare float keeps a null result meaning "no memory" for empty arrays.
-  float *data = static_cast<float *>(
-      std::malloc(static_cast<size_t>(numel) * sizeof(float) + sizeof(float)));
-  if (!data)
-    return setError(NETC_ERROR_OUT_OF_MEMORY,
-                    "%s: cannot allocate %lld floats", path,
-                    static_cast<long long>(numel));
-  convertToF32(dtype, bytes + dataStart, data, static_cast<size_t>(numel));
-  out->data = data;
-  out->rank = rank;
-  std::copy(header.shape.begin(), header.shape.end(), out->shape);
+                    static_cast<unsigned long long>(expectedBytes),
+                    static_cast<unsigned long long>(dataBytes));
   return NETC_OK;
 }
+
+/// Allocates `count` elements of T (one spare, so that a null result means
+/// "no memory" for empty arrays too); null if the size overflows.
+template <typename T> static T *allocateElements(int64_t count) {
+  size_t bytes;
+  if (__builtin_mul_overflow(static_cast<size_t>(count) + 1, sizeof(T), &bytes))
+    return nullptr;
+  return static_cast<T *>(std::malloc(bytes));
+}
+
+netc_status netc_array_load_npy(const char *path, netc_array *out) {
+  if (!path || !out)
+    return setError(NETC_ERROR_INVALID_ARGUMENT,
+                    "netc_array_load_npy: %s is NULL", !path ? "path" : "out");
+  *out = netc_array{};
+  NpyFile npy;
+  if (netc_status status = openNpy(path, npy))
+    return status;
+  MallocArray<float> data(allocateElements<float>(npy.numel));
+  if (!data)
+    return setError(NETC_ERROR_OUT_OF_MEMORY, "%s: cannot allocate %lld floats",
+                    path, static_cast<long long>(npy.numel));
+  if (netc_status status =
+          readAsF32(npy.file, npy.dataStart, npy.type->dtype,
+                    static_cast<size_t>(npy.numel), data.get()))
+    return status;
+  out->data = data.release();
+  out->rank = npy.rank;
+  std::copy(npy.header.shape.begin(), npy.header.shape.end(), out->shape);
+  return NETC_OK;
+}
+
+netc_status netc_labels_load_npy(const char *path, int64_t num_classes,
+                                 int32_t **labels, int64_t *count) {
+  if (!path || !labels || !count)
+    return setError(NETC_ERROR_INVALID_ARGUMENT,
+                    "netc_labels_load_npy: %s is NULL",
+                    !path     ? "path"
+                    : !labels ? "labels"
+                              : "count");
+  *labels = nullptr;
+  *count = 0;
+  // Labels become int32s.
+  if (num_classes < 1 || num_classes > int64_t(INT32_MAX) + 1)
+    return setError(NETC_ERROR_INVALID_ARGUMENT,
+                    "netc_labels_load_npy: num_classes %lld is not in "
+                    "1..2147483648",
+                    static_cast<long long>(num_classes));
+  NpyFile npy;
+  if (netc_status status = openNpy(path, npy))
+    return status;
+  if (npy.rank != 1)
+    return setError(NETC_ERROR_MISMATCH,
+                    "%s: labels must be a 1-D array, the file holds shape %s",
+                    path,
+                    formatShape(npy.header.shape.data(), npy.rank).c_str());
+  MallocArray<int32_t> values(allocateElements<int32_t>(npy.numel));
+  if (!values)
+    return setError(NETC_ERROR_OUT_OF_MEMORY, "%s: cannot allocate %lld labels",
+                    path, static_cast<long long>(npy.numel));
+  LabelChecker checker{path, num_classes};
+  if (netc_status status = readElements(
+          npy.file, npy.dataStart, dtypeSize(npy.type->dtype),
+          static_cast<size_t>(npy.numel),
+          [&](const uint8_t *bytes, size_t first, size_t n) {
+            return npy.type->readLabels(checker, bytes, first, n, values.get());
+          }))
+    return status;
+  *labels = values.release();
+  *count = npy.numel;
+  return NETC_OK;
+}
+
+void netc_labels_free(int32_t *labels) { std::free(labels); }
 
 netc_status netc_array_save_npy(const char *path, const float *data,
                                 int32_t rank, const int64_t *shape) {
@@ -316,13 +489,12 @@ netc_status netc_array_save_npy(const char *path, const float *data,
   if (numel > 0 && !data)
     return setError(NETC_ERROR_INVALID_ARGUMENT, "%s: data is NULL", path);
 
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " +
-                       shapeText + ", }";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shapeText + ", }";
   // Pad with spaces and end with a newline so the data starts aligned.
   size_t prefix = kMagicSize + 2 + 2;
-  size_t total =
-      (prefix + header.size() + 1 + kDataAlignment - 1) / kDataAlignment *
-      kDataAlignment;
+  size_t total = (prefix + header.size() + 1 + kDataAlignment - 1) /
+                 kDataAlignment * kDataAlignment;
   header.resize(total - prefix - 1, ' ');
   header += '\n';
   uint8_t preamble[kMagicSize + 4];

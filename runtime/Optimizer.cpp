@@ -9,23 +9,8 @@
 #include "Trainer.h"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace netc;
-
-std::string netc::formatDouble(double value) {
-  char text[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(text, sizeof(text), "%.*g", precision, value);
-    if (std::strtod(text, nullptr) == value || std::isnan(value))
-      break;
-  }
-  // %g turns 100 into "1e+02"; Python keeps integers below 1e16 positional.
-  if (std::fabs(value) < 1e16 && value == std::trunc(value))
-    std::snprintf(text, sizeof(text), "%.0f", value);
-  return text;
-}
 
 const char *netc::optimizerName(int32_t kind) {
   switch (kind) {
@@ -40,8 +25,7 @@ const char *netc::optimizerName(int32_t kind) {
   }
 }
 
-netc_optimizer_options
-netc_optimizer_options_default(netc_optimizer_kind kind) {
+netc_optimizer_options netc_optimizer_options_default(int32_t kind) {
   netc_optimizer_options options{};
   options.kind = kind;
   options.beta1 = 0.9;

@@ -94,6 +94,18 @@ netc_status netc::checkModel(const netc_model_info *model, const char *path) {
   return NETC_OK;
 }
 
+netc_status netc::checkModelBuffer(const netc_model_info *model,
+                                   const char *path, const void *buffer,
+                                   const char *function,
+                                   const char *bufferName) {
+  if (netc_status status = checkModel(model, path))
+    return status;
+  if (!buffer && model->param_floats > 0)
+    return setError(NETC_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", function,
+                    bufferName);
+  return NETC_OK;
+}
+
 netc_status netc::checkUniqueNames(const netc_model_info *model,
                                    const char *path) {
   std::set<std::string> seen;

@@ -4,8 +4,11 @@
 // format: an 8-byte little-endian header length N, N bytes of JSON mapping
 // each tensor name to {"dtype", "shape", "data_offsets": [begin, end]}
 // (offsets relative to the data after the header), an optional
-// "__metadata__" object, then the data. Every field is checked before any
-// parameter is written, so a failed load leaves the buffer as it was.
+// "__metadata__" object, then the data. Only the header is read whole (at
+// most 100 MB, the safetensors library's own limit); every field of it is
+// checked before any parameter is written, so a failed load leaves the
+// buffer as it was, and then each needed tensor is read from the file
+// straight into its place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,14 +40,14 @@ static DTypeInfo lookupDType(const std::string &name) {
     const char *name;
     DTypeInfo info;
   } kTypes[] = {
-      {"F32", {4, true, DType::F32}},      {"F64", {8, true, DType::F64}},
-      {"F16", {2, true, DType::F16}},      {"BF16", {2, true, DType::BF16}},
-      {"BOOL", {1, false, DType::F32}},    {"U8", {1, false, DType::F32}},
-      {"I8", {1, false, DType::F32}},      {"F8_E4M3", {1, false, DType::F32}},
-      {"F8_E5M2", {1, false, DType::F32}}, {"I16", {2, false, DType::F32}},
-      {"U16", {2, false, DType::F32}},     {"I32", {4, false, DType::F32}},
-      {"U32", {4, false, DType::F32}},     {"I64", {8, false, DType::F32}},
-      {"U64", {8, false, DType::F32}},
+      {"F32", {4, true, DType::F32}},     {"F64", {8, true, DType::F64}},
+      {"F16", {2, true, DType::F16}},     {"BF16", {2, true, DType::BF16}},
+      {"BOOL", {1, false, DType::U8}},    {"U8", {1, false, DType::U8}},
+      {"I8", {1, false, DType::I8}},      {"F8_E4M3", {1, false, DType::U8}},
+      {"F8_E5M2", {1, false, DType::U8}}, {"I16", {2, false, DType::I16}},
+      {"U16", {2, false, DType::U16}},    {"I32", {4, false, DType::I32}},
+      {"U32", {4, false, DType::U32}},    {"I64", {8, false, DType::I64}},
+      {"U64", {8, false, DType::U64}},
   };
   for (const auto &type : kTypes)
     if (name == type.name)
@@ -64,22 +67,24 @@ static uint64_t readU64(const uint8_t *bytes) {
 static netc_status parseEntry(const char *path, const std::string &name,
                               const json &value, uint64_t dataSize,
                               SafeTensorsEntry &entry) {
+  // Names come from the file and may be of any length.
+  std::string quoted = excerpt(name);
   if (!value.is_object())
     return setError(NETC_ERROR_FORMAT,
                     "%s: tensor '%s': header entry is not a JSON object", path,
-                    name.c_str());
+                    quoted.c_str());
   auto dtype = value.find("dtype");
   if (dtype == value.end() || !dtype->is_string())
     return setError(NETC_ERROR_FORMAT,
                     "%s: tensor '%s': missing or non-string \"dtype\"", path,
-                    name.c_str());
+                    quoted.c_str());
   entry.dtype = dtype->get<std::string>();
 
   auto shape = value.find("shape");
   if (shape == value.end() || !shape->is_array())
     return setError(NETC_ERROR_FORMAT,
                     "%s: tensor '%s': missing or non-array \"shape\"", path,
-                    name.c_str());
+                    quoted.c_str());
   uint64_t numel = 1;
   for (const json &dim : *shape) {
     if (!dim.is_number_unsigned() ||
@@ -88,7 +93,7 @@ static netc_status parseEntry(const char *path, const std::string &name,
       return setError(NETC_ERROR_FORMAT,
                       "%s: tensor '%s': \"shape\" must be a list of "
                       "non-negative integers with a representable product",
-                      path, name.c_str());
+                      path, quoted.c_str());
     entry.shape.push_back(static_cast<int64_t>(dim.get<uint64_t>()));
   }
 
@@ -99,60 +104,99 @@ static netc_status parseEntry(const char *path, const std::string &name,
     return setError(NETC_ERROR_FORMAT,
                     "%s: tensor '%s': \"data_offsets\" must be [begin, end] "
                     "with non-negative integers",
-                    path, name.c_str());
+                    path, quoted.c_str());
   entry.begin = (*offsets)[0].get<uint64_t>();
   entry.end = (*offsets)[1].get<uint64_t>();
   if (entry.begin > entry.end || entry.end > dataSize)
     return setError(NETC_ERROR_FORMAT,
                     "%s: tensor '%s': data_offsets [%llu, %llu] lie outside "
                     "the %llu bytes of data",
-                    path, name.c_str(),
+                    path, quoted.c_str(),
                     static_cast<unsigned long long>(entry.begin),
                     static_cast<unsigned long long>(entry.end),
                     static_cast<unsigned long long>(dataSize));
 
   size_t elementSize = lookupDType(entry.dtype).size;
-  uint64_t expectedBytes;
+  uint64_t expectedBytes = 0;
+  bool overflows = __builtin_mul_overflow(numel, elementSize, &expectedBytes);
   if (elementSize != 0 &&
-      (__builtin_mul_overflow(numel, elementSize, &expectedBytes) ||
-       expectedBytes != entry.end - entry.begin))
-    return setError(NETC_ERROR_FORMAT,
-                    "%s: tensor '%s': %llu elements of %s need %llu bytes, "
-                    "data_offsets [%llu, %llu] hold %llu",
-                    path, name.c_str(), static_cast<unsigned long long>(numel),
-                    entry.dtype.c_str(),
-                    static_cast<unsigned long long>(numel * elementSize),
-                    static_cast<unsigned long long>(entry.begin),
-                    static_cast<unsigned long long>(entry.end),
-                    static_cast<unsigned long long>(entry.end - entry.begin));
+      (overflows || expectedBytes != entry.end - entry.begin))
+    return setError(
+        NETC_ERROR_FORMAT,
+        "%s: tensor '%s': %llu elements of %s need %s bytes, "
+        "data_offsets [%llu, %llu] hold %llu",
+        path, quoted.c_str(), static_cast<unsigned long long>(numel),
+        excerpt(entry.dtype).c_str(),
+        overflows ? "over 2^64" : std::to_string(expectedBytes).c_str(),
+        static_cast<unsigned long long>(entry.begin),
+        static_cast<unsigned long long>(entry.end),
+        static_cast<unsigned long long>(entry.end - entry.begin));
   return NETC_OK;
 }
 
+/// What kind of PyTorch file starts with `bytes` (8 of them), or nullptr:
+/// torch.save writes a zip archive since PyTorch 1.6 and a pickle before
+/// (protocol 2 to 5).
+static const char *torchFormat(const uint8_t *bytes) {
+  if (std::memcmp(bytes, "PK\x03\x04", 4) == 0)
+    return "zip archive";
+  if (bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5)
+    return "pickle";
+  return nullptr;
+}
+
 netc_status netc::readSafeTensors(const char *path, SafeTensorsFile &out) {
-  if (netc_status status = readFile(path, out.bytes))
+  InputFile &file = out.file;
+  if (netc_status status = file.open(path))
     return status;
-  const FileBytes &file = out.bytes;
-  if (file.size < 8)
+  if (file.size() < 8)
     return setError(NETC_ERROR_FORMAT,
-                    "%s: file of %zu bytes is too short for a safetensors "
+                    "%s: file of %llu bytes is too short for a safetensors "
                     "header length (8 bytes)",
-                    path, file.size);
-  uint64_t headerSize = readU64(file.data.get());
-  if (headerSize > file.size - 8)
+                    path, static_cast<unsigned long long>(file.size()));
+  uint8_t prefix[8];
+  if (netc_status status = file.readAt(0, prefix, sizeof(prefix)))
+    return status;
+  uint64_t headerSize = readU64(prefix);
+  // A torch.save file read as safetensors has a nonsensical header length;
+  // only then is it worth saying what the file is.
+  bool headerFits =
+      headerSize <= kMaxSafeTensorsHeader && headerSize <= file.size() - 8;
+  if (!headerFits)
+    if (const char *format = torchFormat(prefix))
+      return setError(NETC_ERROR_FORMAT,
+                      "%s: this is a PyTorch file (torch.save: %s), not "
+                      "safetensors; convert it with "
+                      "scripts/torch_to_safetensors.py (see docs/runtime.md)",
+                      path, format);
+  if (headerSize > kMaxSafeTensorsHeader)
     return setError(NETC_ERROR_FORMAT,
-                    "%s: header length %llu exceeds the %zu bytes after it",
+                    "%s: header length %llu exceeds the limit of %llu bytes",
                     path, static_cast<unsigned long long>(headerSize),
-                    file.size - 8);
-  const char *text = reinterpret_cast<const char *>(file.data.get() + 8);
-  json header = json::parse(text, text + headerSize, /*cb=*/nullptr,
-                            /*allow_exceptions=*/false);
-  if (header.is_discarded())
-    return setError(NETC_ERROR_FORMAT, "%s: header is not valid JSON", path);
+                    static_cast<unsigned long long>(kMaxSafeTensorsHeader));
+  if (headerSize > file.size() - 8)
+    return setError(NETC_ERROR_FORMAT,
+                    "%s: header length %llu exceeds the %llu bytes after it",
+                    path, static_cast<unsigned long long>(headerSize),
+                    static_cast<unsigned long long>(file.size() - 8));
+  MallocArray<char> text(static_cast<char *>(std::malloc(headerSize + 1)));
+  if (!text)
+    return setError(NETC_ERROR_OUT_OF_MEMORY,
+                    "%s: cannot allocate %llu bytes for the header", path,
+                    static_cast<unsigned long long>(headerSize));
+  if (netc_status status = file.readAt(8, text.get(), headerSize))
+    return status;
+  json header;
+  std::string error;
+  if (!parseJson(text.get(), text.get() + headerSize, header, error))
+    return setError(NETC_ERROR_FORMAT, "%s: header is not valid JSON (%s)",
+                    path, error.c_str());
+  text.reset();
   if (!header.is_object())
     return setError(NETC_ERROR_FORMAT, "%s: header is not a JSON object", path);
 
   out.dataStart = 8 + headerSize;
-  uint64_t dataSize = file.size - out.dataStart;
+  uint64_t dataSize = file.size() - out.dataStart;
   for (const auto &item : header.items()) {
     if (item.key() == "__metadata__") {
       if (item.value().is_object())
@@ -180,9 +224,10 @@ netc_status netc::readSafeTensors(const char *path, SafeTensorsFile &out) {
       return setError(
           NETC_ERROR_FORMAT,
           "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
-          prev.first.c_str(),
+          excerpt(prev.first).c_str(),
           static_cast<unsigned long long>(prev.second.begin),
-          static_cast<unsigned long long>(prev.second.end), cur.first.c_str(),
+          static_cast<unsigned long long>(prev.second.end),
+          excerpt(cur.first).c_str(),
           static_cast<unsigned long long>(cur.second.begin),
           static_cast<unsigned long long>(cur.second.end));
   }
@@ -213,16 +258,16 @@ netc_status netc::findFloatTensor(const char *path, const SafeTensorsFile &file,
     return setError(NETC_ERROR_MISMATCH,
                     "%s: tensor '%s' has dtype %s, expected F32, F64, F16 "
                     "or BF16",
-                    path, name, candidate.dtype.c_str());
+                    path, name, excerpt(candidate.dtype).c_str());
   entry = &candidate;
   return NETC_OK;
 }
 
-void netc::readFloatTensor(const SafeTensorsFile &file,
-                           const SafeTensorsEntry &entry, float *dst) {
+netc_status netc::readFloatTensor(const SafeTensorsFile &file,
+                                  const SafeTensorsEntry &entry, float *dst) {
   DTypeInfo info = lookupDType(entry.dtype);
-  convertToF32(info.dtype, file.bytes.data.get() + file.dataStart + entry.begin,
-               dst, (entry.end - entry.begin) / info.size);
+  return readAsF32(file.file, file.dataStart + entry.begin, info.dtype,
+                   (entry.end - entry.begin) / info.size, dst);
 }
 
 netc_status
@@ -259,13 +304,12 @@ netc::writeSafeTensors(const char *path,
 
 netc_status netc_params_load_safetensors(const netc_model_info *model,
                                          const char *path, float *params) {
-  if (!model || !path || !params)
+  if (!model || !path)
     return setError(NETC_ERROR_INVALID_ARGUMENT,
                     "netc_params_load_safetensors: %s is NULL",
-                    !model  ? "model"
-                    : !path ? "path"
-                            : "params");
-  if (netc_status status = checkModel(model, path))
+                    !model ? "model" : "path");
+  if (netc_status status = checkModelBuffer(
+          model, path, params, "netc_params_load_safetensors", "params"))
     return status;
   SafeTensorsFile file;
   if (netc_status status = readSafeTensors(path, file))
@@ -280,20 +324,21 @@ netc_status netc_params_load_safetensors(const netc_model_info *model,
       return status;
   }
   for (int32_t i = 0; i < model->num_params; ++i)
-    readFloatTensor(file, *sources[i], params + model->params[i].offset);
+    if (netc_status status = readFloatTensor(file, *sources[i],
+                                             params + model->params[i].offset))
+      return status;
   return NETC_OK;
 }
 
 netc_status netc_params_save_safetensors(const netc_model_info *model,
                                          const char *path,
                                          const float *params) {
-  if (!model || !path || !params)
+  if (!model || !path)
     return setError(NETC_ERROR_INVALID_ARGUMENT,
                     "netc_params_save_safetensors: %s is NULL",
-                    !model  ? "model"
-                    : !path ? "path"
-                            : "params");
-  if (netc_status status = checkModel(model, path))
+                    !model ? "model" : "path");
+  if (netc_status status = checkModelBuffer(
+          model, path, params, "netc_params_save_safetensors", "params"))
     return status;
   if (netc_status status = checkUniqueNames(model, path))
     return status;

@@ -1,14 +1,17 @@
-//===- Status.cpp - Status strings and the last error message -------------===//
+//===- Status.cpp - Status strings, the last error message, formatting ----===//
 //
 // netc_status_string and the calling thread's last error message, the one
-// piece of state the runtime keeps outside handles.
+// piece of state the runtime keeps outside handles, and the formatting of
+// numbers and file contents that messages share.
 //
 //===----------------------------------------------------------------------===//
 
 #include "RuntimeImpl.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 
 using namespace netc;
 
@@ -34,7 +37,9 @@ netc_status netc::setError(netc_status status, const char *fmt, ...) {
   return status;
 }
 
-const char *netc_status_string(netc_status status) {
+// An int, not a netc_status: a value outside the enum, which C lets a
+// caller pass, must not be loaded as one (undefined in C++).
+const char *netc_status_string(int status) {
   switch (status) {
   case NETC_OK:
     return "ok";
@@ -50,8 +55,31 @@ const char *netc_status_string(netc_status status) {
     return "invalid argument";
   case NETC_ERROR_DIVERGED:
     return "training diverged";
+  default:
+    return "unknown status";
   }
-  return "unknown status";
 }
 
 const char *netc_last_error(void) { return lastError.c_str(); }
+
+/// How many bytes of a file's text a message quotes.
+static constexpr size_t kExcerptBytes = 60;
+
+std::string netc::excerpt(const std::string &text) {
+  if (text.size() <= kExcerptBytes)
+    return text;
+  return text.substr(0, kExcerptBytes) + "...";
+}
+
+std::string netc::formatDouble(double value) {
+  char text[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(text, sizeof(text), "%.*g", precision, value);
+    if (std::strtod(text, nullptr) == value || std::isnan(value))
+      break;
+  }
+  // %g turns 100 into "1e+02"; Python keeps integers below 1e16 positional.
+  if (std::fabs(value) < 1e16 && value == std::trunc(value))
+    std::snprintf(text, sizeof(text), "%.0f", value);
+  return text;
+}

@@ -1,7 +1,8 @@
 //===- Tensor.cpp - Element types and shapes ------------------------------===//
 //
-// The one dtype conversion the loaders share (F32/F64/F16/BF16 to float32)
-// and shape arithmetic with overflow checks, since shapes come from files.
+// The one dtype conversion the loaders share (floats and integers to
+// float32), reading converted data from a file a piece at a time, and shape
+// arithmetic with overflow checks, since shapes come from files.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,9 +21,31 @@ size_t netc::dtypeSize(DType dtype) {
     return 8;
   case DType::F16:
   case DType::BF16:
+  case DType::I16:
+  case DType::U16:
     return 2;
+  case DType::I8:
+  case DType::U8:
+    return 1;
+  case DType::I32:
+  case DType::U32:
+    return 4;
+  case DType::I64:
+  case DType::U64:
+    return 8;
   }
   return 0;
+}
+
+/// Converts `numel` little-endian integers of type T at `src` (any
+/// alignment) to float32, rounding to nearest.
+template <typename T>
+static void integersToF32(const uint8_t *src, float *dst, size_t numel) {
+  for (size_t i = 0; i < numel; ++i) {
+    T value;
+    std::memcpy(&value, src + i * sizeof(T), sizeof(T));
+    dst[i] = static_cast<float>(value);
+  }
 }
 
 /// Widens IEEE half-precision bits to float32, exactly (every half is a
@@ -74,7 +97,35 @@ void netc::convertToF32(DType dtype, const uint8_t *src, float *dst,
       std::memcpy(&dst[i], &bits, sizeof(float));
     }
     return;
+  case DType::I8:
+    return integersToF32<int8_t>(src, dst, numel);
+  case DType::I16:
+    return integersToF32<int16_t>(src, dst, numel);
+  case DType::I32:
+    return integersToF32<int32_t>(src, dst, numel);
+  case DType::I64:
+    return integersToF32<int64_t>(src, dst, numel);
+  case DType::U8:
+    return integersToF32<uint8_t>(src, dst, numel);
+  case DType::U16:
+    return integersToF32<uint16_t>(src, dst, numel);
+  case DType::U32:
+    return integersToF32<uint32_t>(src, dst, numel);
+  case DType::U64:
+    return integersToF32<uint64_t>(src, dst, numel);
   }
+}
+
+netc_status netc::readAsF32(const InputFile &file, uint64_t offset, DType dtype,
+                            size_t numel, float *dst) {
+  // float32 goes straight to its destination.
+  if (dtype == DType::F32)
+    return numel ? file.readAt(offset, dst, numel * sizeof(float)) : NETC_OK;
+  return readElements(file, offset, dtypeSize(dtype), numel,
+                      [&](const uint8_t *bytes, size_t first, size_t count) {
+                        convertToF32(dtype, bytes, dst + first, count);
+                        return NETC_OK;
+                      });
 }
 
 bool netc::shapeNumel(const int64_t *shape, int32_t rank, int64_t &numel) {

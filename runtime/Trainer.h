@@ -1,8 +1,7 @@
 //===- Trainer.h - The trainer handle's state -------------------*- C++ -*-===//
 //
 // What a netc_trainer holds, shared by the low-level trainer (Trainer.cpp),
-// its checkpoints (Checkpoint.cpp) and the fit loop (Fit.cpp), and the
-// number formatting that error messages and checkpoints share.
+// its checkpoints (Checkpoint.cpp) and the fit loop (Fit.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,11 +30,6 @@ struct FitPosition {
   int64_t trainSize = 0;
 };
 
-/// Formats `value` as Python's repr would where that is short (-0.1, 1e-08,
-/// 100) but with no ".0" on integers ("-1", as torch prints an int): the
-/// fewest significant digits that read back as the same double.
-std::string formatDouble(double value);
-
 /// The lowercase name of optimizer `kind` ("sgd", "adam", "adamw"), or
 /// nullptr for an unknown kind.
 const char *optimizerName(int32_t kind);
@@ -53,6 +47,9 @@ struct netc_trainer {
   /// Whether a step with momentum has run: torch.optim.SGD starts the
   /// momentum buffer as the gradient then (NETC_SGD_FIRST_STEP).
   bool momentumStarted = false;
+  /// Whether the state was just restored from a checkpoint (and no fit has
+  /// run since): the next fit continues the checkpoint's run.
+  bool restored = false;
   netc::ParamsBuffer params;
   /// SGD's momentum buffer or Adam's exp_avg, laid out like `params`.
   netc::ParamsBuffer state1;

@@ -22,8 +22,17 @@
  *   netc_params_free(params);
  *
  * Threading: functions keep no shared state except the calling thread's last
- * error message. A model's forward function may run on several threads at
- * once with the same parameters.
+ * error message (and netc_progress_bar's per-thread pacing of log lines). A
+ * model's forward function may run on several threads at once with the same
+ * parameters.
+ *
+ * Files: every loader opens its file without blocking and refuses one that
+ * is not a regular file (a FIFO, a directory, a device: NETC_ERROR_IO "x:
+ * not a regular file (a fifo)"). It reads the header first, checks what the
+ * header declares against what the file can hold, and only then allocates
+ * and reads that much, so no file makes it allocate more than it holds
+ * (or, gzipped, can inflate to). JSON read from files may nest at most 64
+ * levels deep.
  *===----------------------------------------------------------------------===*/
 #ifndef NETC_C_NETC_H
 #define NETC_C_NETC_H
@@ -53,8 +62,10 @@ typedef enum netc_status {
   NETC_ERROR_DIVERGED = 6,         /* a training step's loss was NaN or inf */
 } netc_status;
 
-/* A short constant description of `status`. */
-NETC_API const char *netc_status_string(netc_status status);
+/* A short constant description of `status` (a netc_status; "unknown status"
+ * for any other value). An int, so that a value outside the enum is
+ * well-defined to pass; ABI-compatible with netc_status. */
+NETC_API const char *netc_status_string(int status);
 
 /* The message of the last failed call on this thread: what failed, in which
  * file, and why. Valid until the next netc call on this thread. */
@@ -106,13 +117,23 @@ NETC_API void netc_params_free(float *params);
 /* Loads every parameter of `model` from a safetensors file by its state_dict
  * name into `params`. Tensors must be F32 (F64/F16/BF16 are converted) with
  * the exact shape; extra tensors (e.g. num_batches_tracked) are ignored, a
- * missing one is an error naming it. */
+ * missing one is an error naming it. Reads the header (at most 100,000,000
+ * bytes, the safetensors limit) and checks all of it before it reads each
+ * parameter's data from the file into its place, so a failed load leaves
+ * `params` as it was, except after an I/O error midway (the file shrinking
+ * under the load). A PyTorch .pt file (torch.save's zip archive or pickle) is
+ * NETC_ERROR_FORMAT "x.pt: this is a PyTorch file (torch.save: zip archive),
+ * not safetensors; convert it with scripts/torch_to_safetensors.py (see
+ * docs/runtime.md)". `params` may be NULL when model->param_floats is 0. */
 NETC_API netc_status netc_params_load_safetensors(const netc_model_info *model,
                                                   const char *path,
                                                   float *params);
 
 /* Saves every parameter of `model` to a safetensors file (F32, state_dict
- * names), atomically: a temporary file renamed over `path`. */
+ * names), atomically: a temporary file `<path>.tmp.<pid>` renamed over
+ * `path`. Temporaries of `path` that writers killed midway left behind (whose
+ * pid no longer exists) are removed first. `params` may be NULL when
+ * model->param_floats is 0. */
 NETC_API netc_status netc_params_save_safetensors(const netc_model_info *model,
                                                   const char *path,
                                                   const float *params);
@@ -125,12 +146,34 @@ typedef struct netc_array {
   int64_t shape[NETC_MAX_RANK];
 } netc_array;
 
-/* Reads a C-ordered .npy file of float32 (float64 is converted). */
+/* Reads a C-ordered little-endian .npy file (format 1.0 to 3.0, a header of
+ * at most 1 MiB) of float32 as it is, or of float64 or an integer type
+ * ('|i1', '<i2', '<i4', '<i8', '|u1', '<u2', '<u4', '<u8': uint8 images, say)
+ * converted to float32 by rounding to nearest: integers above 2^24 in
+ * magnitude may round. The file must hold exactly the data its shape
+ * describes; rank 0 to NETC_MAX_RANK. */
 NETC_API netc_status netc_array_load_npy(const char *path, netc_array *out);
 /* Writes `rank` dims of `shape` from `data` as a float32 .npy file. */
 NETC_API netc_status netc_array_save_npy(const char *path, const float *data,
                                          int32_t rank, const int64_t *shape);
 NETC_API void netc_array_free(netc_array *array);
+
+/* Reads class labels from a 1-D .npy file exactly, with no float round trip:
+ * int8 to int64 and uint8 to uint64 ('|i1', '<i2', '<i4', '<i8', '|u1', '<u2',
+ * '<u4', '<u8'; np.save of a torch LongTensor's numpy() is '<i8'), or float32
+ * and float64 holding whole numbers. Every label must lie in
+ * 0..num_classes-1 (1 <= num_classes <= 2^31); on success `*labels` holds
+ * `*count` int32s, owned by the caller and freed with netc_labels_free (an
+ * empty array gives a non-NULL pointer and count 0). On failure `*labels` is
+ * NULL and `*count` 0: NETC_ERROR_FORMAT naming the file, index and value
+ * ("labels.npy: label 7 at index 3 is outside 0..4", "label 2.5 at index 1
+ * is not a whole number") or the dtype; NETC_ERROR_MISMATCH for another rank
+ * ("labels.npy: labels must be a 1-D array, the file holds shape [2, 3]"). */
+NETC_API netc_status netc_labels_load_npy(const char *path,
+                                          int64_t num_classes,
+                                          int32_t **labels, int64_t *count);
+/* Frees labels from netc_labels_load_npy; NULL is ignored. */
+NETC_API void netc_labels_free(int32_t *labels);
 
 /* ====== Random numbers and initialisation ======
  *
@@ -167,7 +210,8 @@ NETC_API void netc_array_free(netc_array *array);
  *
  * Checks the whole model first (parameters inside the buffer, known `init`,
  * finite init_bound >= 0); on failure nothing is written and the error is
- * NETC_ERROR_INVALID_ARGUMENT. */
+ * NETC_ERROR_INVALID_ARGUMENT. `params` may be NULL when model->param_floats
+ * is 0. */
 NETC_API netc_status netc_params_init(const netc_model_info *model,
                                       uint64_t seed, float *params);
 
@@ -190,7 +234,12 @@ NETC_API netc_status netc_shuffle_indices(int64_t *indices, int64_t n,
  * (2051; unsigned bytes, 3 dims) and count, rows, cols for images, or
  * magic 0x00000801 (2049; 1 dim) and count for labels, one byte each
  * (0..9). Files may be gzipped (detected by their first bytes, 1f 8b) or
- * plain. Typical training loop:
+ * plain. The header is read first: a plain file must hold exactly the data it
+ * declares, and a gzipped one is refused at once if the data exceeds what
+ * deflate can expand its size to (1032:1); then exactly the declared data is
+ * inflated and the stream must end there ("x.gz: the gzip stream holds more
+ * data than the 3 labels the header describes"), without inflating the
+ * rest. Typical training loop:
  *
  *   netc_dataset *train;
  *   if (netc_dataset_load_idx("data/mnist/train-images-idx3-ubyte.gz",
@@ -346,9 +395,10 @@ typedef struct netc_optimizer_options {
  * weight_decay 1e-2 for AdamW. torch.optim.SGD has no default learning rate
  * (lr is required); netc uses 0.01 so that the defaults are usable. An
  * unknown `kind` gets the SGD defaults with that kind, which
- * netc_optimizer_options_check then refuses. */
-NETC_API netc_optimizer_options
-netc_optimizer_options_default(netc_optimizer_kind kind);
+ * netc_optimizer_options_check then refuses. `kind` is an int32_t holding a
+ * netc_optimizer_kind, as in the struct, so that any value is well-defined
+ * to pass. */
+NETC_API netc_optimizer_options netc_optimizer_options_default(int32_t kind);
 
 /* Checks `options` as torch.optim's constructors do, with their messages
  * (values as Python prints them, e.g. "Invalid learning rate: -0.1"):
@@ -374,19 +424,20 @@ netc_optimizer_options_check(const netc_optimizer_options *options);
  * A trainer owns a model's parameters, its optimizer state and the step
  * count, and calls the compiled step function once per netc_trainer_step:
  *
- *   netc_model_entry_points entry = {m_forward, m_sgd_step, m_adam_step};
  *   netc_optimizer_options options =
  *       netc_optimizer_options_default(NETC_OPTIMIZER_SGD);
  *   options.lr = 0.01; options.momentum = 0.9;
  *   netc_trainer *trainer;
- *   if (netc_trainer_create(&m_info, &entry, &options, 42, &trainer))
+ *   if (netc_trainer_create(&m_info, &m_entry_points, &options, 42, &trainer))
  *     ...netc_last_error()...
  *   float loss;
  *   netc_trainer_step(trainer, images, labels, 64, &loss);
  *   netc_trainer_save_checkpoint(trainer, "m.ckpt.safetensors");
  *   netc_trainer_free(trainer);
  *
- * Threading: a trainer is used by one thread at a time. */
+ * m_entry_points (in the model's header) holds the model's entry points
+ * with these function types. Threading: a trainer is used by one thread at a
+ * time. */
 
 /* A model's compiled entry points. Only the step of the optimizer kind in
  * use is required; `forward` is needed to measure test accuracy in
@@ -495,18 +546,27 @@ NETC_API const netc_model_info *netc_trainer_model(const netc_trainer *trainer);
  * running statistics included, so that a resumed run continues bit for
  * bit. */
 
-/* Writes the trainer's whole state to `path` atomically (see above).
- * NETC_ERROR_IO if it cannot be written; the old file is then untouched. */
+/* Writes the trainer's whole state to `path` atomically (see above; stale
+ * temporaries of killed writers are removed as netc_params_save_safetensors
+ * does). NETC_ERROR_IO if it cannot be written; the old file is then
+ * untouched. */
 NETC_API netc_status netc_trainer_save_checkpoint(const netc_trainer *trainer,
                                                   const char *path);
 
 /* Restores everything netc_trainer_save_checkpoint wrote: parameters,
  * optimizer state, step count, seed, options, fit position and history.
  * Every tensor must be present with the model's shape and F32
- * (NETC_ERROR_MISMATCH naming the tensor, or a checkpoint written for
- * another model or optimizer kind); metadata must be present and parse
- * (NETC_ERROR_FORMAT naming the key). Everything is checked before anything
- * changes, so a failed load leaves the trainer as it was. */
+ * (NETC_ERROR_MISMATCH naming the tensor); "model" must be the trainer's
+ * model->name and "optimizer" its kind (NETC_ERROR_MISMATCH naming both);
+ * metadata must be present and parse, and the fit position and history must
+ * be ones netc_fit can have written (NETC_ERROR_FORMAT naming the key): all
+ * zero before any fit ("train_size" 0), otherwise batch_size >= 1,
+ * batches_done below the epoch's batches, epoch_samples = batches_done *
+ * batch_size, a finite epoch_loss_sum (0 when batches_done is 0), and
+ * "epoch" history entries for epochs 0, 1, ... in order with finite seconds
+ * >= 0 and a test_accuracy in [0, 1] or null. Everything is checked before
+ * anything changes, so a failed load leaves the trainer as it was (but for
+ * an I/O error midway through reading the tensors). */
 NETC_API netc_status netc_trainer_load_checkpoint(netc_trainer *trainer,
                                                   const char *path);
 
@@ -532,12 +592,22 @@ NETC_API netc_status netc_trainer_load_checkpoint(netc_trainer *trainer,
  * same seeds, as the uninterrupted run, so the parameters come out bit for
  * bit the same. That assumes the same compiled object on the same machine
  * (the compiled step's float rounding and threading), the same datasets and
- * normalisation, and the same batch size and shuffle seed (checked).
+ * normalisation, and the same batch size, shuffle seed and training set
+ * size. Those three are checked (NETC_ERROR_MISMATCH naming the option that
+ * differs and the recorded value: "netc_fit: cannot resume the checkpoint's
+ * run: the options say batch size 3, its fit ran with batch size 4")
+ * whenever the position is inside an epoch, and, even at an epoch boundary,
+ * in the first fit after a checkpoint that recorded a fit was restored.
  *
  * `resume` is only netc_trainer_load_checkpoint before the loop: fit always
- * continues from the trainer's position. A program that wants other options
- * after resuming loads the checkpoint, calls netc_trainer_set_options and
- * fits without `resume`. */
+ * continues from the trainer's position. A program that wants other
+ * optimizer options after resuming (a lower learning rate) loads the
+ * checkpoint, calls netc_trainer_set_options and fits without `resume`;
+ * the checks above apply all the same. A trainer that goes on fitting
+ * without a restore in between may change the batch size, shuffle seed or
+ * data from one epoch to the next. The number of batches per epoch is
+ * ceil(n / batch_size), computed without overflow: a batch_size beyond n
+ * (up to INT64_MAX) trains on the whole set as one batch. */
 
 /* Reported after every batch. */
 typedef struct netc_progress {
@@ -596,10 +666,11 @@ typedef struct netc_fit_report {
  * NETC_ERROR_INVALID_ARGUMENT for bad options, datasets without labels, an
  * empty training set or a missing forward with a test set;
  * NETC_ERROR_MISMATCH for images that do not fit the model's input, or a
- * resumed position recorded with another batch size, shuffle seed or
- * training set size; NETC_ERROR_DIVERGED, naming the epoch and batch, when
- * a loss is NaN or inf: no checkpoint is written after it, so the last one
- * stays the last good state. Errors of checkpoint I/O stop training. */
+ * position (mid-epoch, or restored) recorded with another batch size,
+ * shuffle seed or training set size; NETC_ERROR_DIVERGED, naming the epoch
+ * and batch, when a loss is NaN or inf: no checkpoint is written after it,
+ * so the last one stays the last good state. Errors of checkpoint I/O stop
+ * training. */
 NETC_API netc_status netc_fit(netc_trainer *trainer,
                               const netc_fit_options *options,
                               netc_fit_report *report);
@@ -616,12 +687,16 @@ NETC_API const netc_epoch_result *
 netc_trainer_history(const netc_trainer *trainer, int64_t *count);
 
 /* A progress callback drawing one line on `user` (a FILE *, NULL for
- * stderr), redrawn with \r after every batch:
+ * stderr):
  *   epoch 2/10 [=========>          ] 512/938 loss 0.3412 4521 img/s ETA 0:09
- */
+ * On a terminal (isatty) the line is redrawn with \r after every batch. On
+ * anything else (a log file, a pipe) it is printed as a line of its own,
+ * ended with \n, for the first batch an epoch (or a call) reports and then
+ * at most once per 5 seconds of progress->elapsed, so that logs stay short.
+ * The pacing is kept per thread. */
 NETC_API void netc_progress_bar(const netc_progress *progress, void *user);
-/* An epoch callback ending the bar's line with the epoch's summary on
- * `user` (a FILE *, NULL for stderr):
+/* An epoch callback printing the epoch's summary on `user` (a FILE *, NULL
+ * for stderr) as a line; on a terminal it overwrites the bar's line:
  *   epoch 2: train loss 0.3012, test accuracy 97.41%, 12.3 s */
 NETC_API void netc_epoch_summary(const netc_epoch_result *result, void *user);
 

@@ -16,7 +16,9 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace netc::test;
@@ -324,6 +326,188 @@ TEST_F(Checkpoint, BadMetadataIsAFormatErrorNamingTheKey) {
     EXPECT_THAT(netc_last_error(), HasSubstr(c.message));
     EXPECT_EQ(netc_trainer_step_count(loaded.get()), 0);
   }
+}
+
+TEST_F(Checkpoint, SaveRemovesTemporariesThatKilledWritersLeft) {
+  TrainerPtr trainer = trainedTrainer(NETC_OPTIMIZER_SGD);
+  std::string path = tempPath("ckpt.safetensors");
+  // A process that has exited: its pid no longer exists (until reused).
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0)
+    _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  std::string dead = path + ".tmp." + std::to_string(child);
+  std::string live = path + ".tmp." + std::to_string(getppid());
+  std::string notAPid = path + ".tmp.x" + std::to_string(child);
+  std::string otherTarget = tempPath("other.tmp." + std::to_string(child));
+  for (const std::string &name : {dead, live, notAPid, otherTarget})
+    writeBytes(name, "half a checkpoint");
+  ASSERT_EQ(netc_trainer_save_checkpoint(trainer.get(), path.c_str()), NETC_OK)
+      << netc_last_error();
+  EXPECT_NE(access(dead.c_str(), F_OK), 0) << dead;
+  // A running writer's temporary, and files that are not temporaries of
+  // this checkpoint, stay.
+  for (const std::string &name : {live, notAPid, otherTarget}) {
+    EXPECT_EQ(readBytes(name), "half a checkpoint") << name;
+    unlink(name.c_str());
+  }
+  // And the checkpoint itself is whole.
+  TrainerPtr loaded =
+      makeTrainer(netc_optimizer_options_default(NETC_OPTIMIZER_SGD));
+  EXPECT_EQ(netc_trainer_load_checkpoint(loaded.get(), path.c_str()), NETC_OK)
+      << netc_last_error();
+}
+
+TEST_F(Checkpoint, AnotherModelNameIsAMismatch) {
+  TrainerPtr trainer = trainedTrainer(NETC_OPTIMIZER_SGD);
+  std::string path = tempPath("ckpt.safetensors");
+  ASSERT_EQ(netc_trainer_save_checkpoint(trainer.get(), path.c_str()), NETC_OK);
+  // The same tensors under another model's name.
+  netc_model_info other = kLinear;
+  other.name = "lenet";
+  TrainerPtr loaded =
+      makeTrainer(netc_optimizer_options_default(NETC_OPTIMIZER_SGD), 3, other);
+  EXPECT_EQ(netc_trainer_load_checkpoint(loaded.get(), path.c_str()),
+            NETC_ERROR_MISMATCH);
+  EXPECT_EQ(std::string(netc_last_error()),
+            path + ": the checkpoint is of model 'linear', the trainer's "
+                   "model is 'lenet'");
+  EXPECT_EQ(netc_trainer_step_count(loaded.get()), 0);
+  EXPECT_EQ(netc_trainer_seed(loaded.get()), 3u);
+}
+
+TEST_F(Checkpoint, AFitPositionNetcFitCannotHaveWrittenIsRefused) {
+  // The trainer has run one epoch of 10 samples in batches of 4 ("epoch"
+  // 1, "batches_done" 0, one history entry).
+  struct Case {
+    std::map<std::string, std::string> metadata;
+    const char *message;
+  } cases[] = {
+      {{{"batch_size", "0"}},
+       "\"batch_size\" is '0', expected at least 1 with \"train_size\" 10"},
+      {{{"train_size", "0"}},
+       "\"epoch\" is '1', expected 0 with \"train_size\" 0 (no fit has run)"},
+      {{{"train_size", "0"}, {"epoch", "0"}, {"history", "[]"}},
+       "\"batch_size\" is '4', expected 0 with \"train_size\" 0 (no fit has "
+       "run)"},
+      {{{"batches_done", "3"}, {"epoch_samples", "12"}},
+       "\"batches_done\" is '3', expected below 3, the batches of 10 samples "
+       "in batches of 4"},
+      {{{"batches_done", "9223372036854775806"},
+        {"batch_size", "1"},
+        {"train_size", "9223372036854775807"}},
+       "\"epoch_samples\" is '0', expected 9223372036854775806 batches of 1 "
+       "samples"},
+      {{{"batches_done", "2"}, {"epoch_samples", "7"}},
+       "\"epoch_samples\" is '7', expected 2 batches of 4 samples"},
+      {{{"batches_done", "1"},
+        {"epoch_samples", "4"},
+        {"epoch_loss_sum", "nan"}},
+       "\"epoch_loss_sum\" is 'nan', expected a finite number"},
+      {{{"batches_done", "1"},
+        {"epoch_samples", "4"},
+        {"epoch_loss_sum", "-inf"}},
+       "\"epoch_loss_sum\" is '-inf', expected a finite number"},
+      {{{"epoch_loss_sum", "2.5"}},
+       "\"epoch_loss_sum\" is '2.5', expected 0 at the start of an epoch"},
+      {{{"epoch", "2"}},
+       "\"epoch\" is '2', expected 1, the epochs in \"history\""},
+      {{{"history", R"([{"epoch": 1, "train_loss": 1, "test_accuracy": 0.5,
+                       "seconds": 1}])"}},
+       "\"history\" entry 0 has \"epoch\" 1, expected 0"},
+      {{{"epoch", "2"},
+        {"history", R"([{"epoch": 0, "train_loss": 1, "test_accuracy": 0.5,
+                        "seconds": 1},
+                       {"epoch": 0, "train_loss": 1, "test_accuracy": 0.5,
+                        "seconds": 1}])"}},
+       "\"history\" entry 1 has \"epoch\" 0, expected 1"},
+      {{{"history", R"([{"epoch": 0, "train_loss": 1, "test_accuracy": 0.5,
+                       "seconds": -1}])"}},
+       "\"history\" entry 0 has \"seconds\" -1, expected a finite number >= 0"},
+      {{{"history", R"([{"epoch": 0, "train_loss": 1, "test_accuracy": 0.5,
+                       "seconds": null}])"}},
+       "\"history\" entry 0 has \"seconds\" nan, expected a finite number >= "
+       "0"},
+      {{{"history", R"([{"epoch": 0, "train_loss": 1, "test_accuracy": 1.5,
+                       "seconds": 1}])"}},
+       "\"history\" entry 0 has \"test_accuracy\" 1.5, expected a fraction in "
+       "[0, 1] or null"},
+  };
+  TrainerPtr trainer = trainedTrainer(NETC_OPTIMIZER_SGD);
+  std::string path = tempPath("ckpt.safetensors");
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.message);
+    ASSERT_EQ(netc_trainer_save_checkpoint(trainer.get(), path.c_str()),
+              NETC_OK);
+    editHeader(path, [&](json &h) {
+      for (const auto &[key, value] : c.metadata)
+        h["__metadata__"][key] = value;
+    });
+    TrainerPtr loaded =
+        makeTrainer(netc_optimizer_options_default(NETC_OPTIMIZER_SGD));
+    EXPECT_EQ(netc_trainer_load_checkpoint(loaded.get(), path.c_str()),
+              NETC_ERROR_FORMAT);
+    EXPECT_EQ(std::string(netc_last_error()),
+              path + ": checkpoint metadata " + c.message);
+    EXPECT_EQ(netc_trainer_step_count(loaded.get()), 0);
+  }
+  // Unedited, the same file loads: the cases failed for their edits.
+  ASSERT_EQ(netc_trainer_save_checkpoint(trainer.get(), path.c_str()), NETC_OK);
+  TrainerPtr loaded =
+      makeTrainer(netc_optimizer_options_default(NETC_OPTIMIZER_SGD));
+  EXPECT_EQ(netc_trainer_load_checkpoint(loaded.get(), path.c_str()), NETC_OK)
+      << netc_last_error();
+}
+
+TEST_F(Checkpoint, DeeplyNestedHistoryIsRefusedWithoutCrashing) {
+  // 200000 levels used to overflow the stack (parsing, then dump() in the
+  // error message).
+  TrainerPtr trainer = trainedTrainer(NETC_OPTIMIZER_SGD);
+  std::string path = tempPath("ckpt.safetensors");
+  ASSERT_EQ(netc_trainer_save_checkpoint(trainer.get(), path.c_str()), NETC_OK);
+  editHeader(path, [](json &h) {
+    h["__metadata__"]["history"] =
+        std::string(200000, '[') + std::string(200000, ']');
+  });
+  TrainerPtr loaded =
+      makeTrainer(netc_optimizer_options_default(NETC_OPTIMIZER_SGD));
+  EXPECT_EQ(netc_trainer_load_checkpoint(loaded.get(), path.c_str()),
+            NETC_ERROR_FORMAT);
+  EXPECT_EQ(std::string(netc_last_error()),
+            path + ": checkpoint metadata \"history\" is '" +
+                std::string(60, '[') +
+                "...', expected a JSON array of epoch results (JSON nested "
+                "deeper than 64 levels)");
+}
+
+TEST_F(Checkpoint, ModelWithoutParametersRoundTrips) {
+  netc_optimizer_options options =
+      netc_optimizer_options_default(NETC_OPTIMIZER_ADAM);
+  TrainerPtr trainer =
+      makeTrainer(options, 9, kParameterless, kParameterlessEntry);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(netc_trainer_step(trainer.get(), kInput, kLabels, 2, nullptr),
+              NETC_OK);
+  std::string path = tempPath("ckpt.safetensors");
+  ASSERT_EQ(netc_trainer_save_checkpoint(trainer.get(), path.c_str()), NETC_OK)
+      << netc_last_error();
+  json header = readHeader(path);
+  EXPECT_EQ(header.size(), 1u); // only __metadata__
+  EXPECT_EQ(header["__metadata__"]["model"], "parameterless");
+  EXPECT_EQ(header["__metadata__"]["step"], "3");
+
+  TrainerPtr loaded =
+      makeTrainer(options, 1, kParameterless, kParameterlessEntry);
+  ASSERT_EQ(netc_trainer_load_checkpoint(loaded.get(), path.c_str()), NETC_OK)
+      << netc_last_error();
+  EXPECT_EQ(netc_trainer_step_count(loaded.get()), 3);
+  EXPECT_EQ(netc_trainer_seed(loaded.get()), 9u);
+  float loss = 0;
+  ASSERT_EQ(netc_trainer_step(loaded.get(), kInput, kLabels, 2, &loss),
+            NETC_OK);
+  EXPECT_EQ(loss, kUniformLoss);
+  EXPECT_EQ(fakeModel().calls.back().seed, netc_seed_derive(9, 4));
 }
 
 TEST_F(Checkpoint, NullArguments) {

@@ -14,8 +14,11 @@
 #include "gtest/gtest.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 #include <zlib.h>
@@ -368,9 +371,64 @@ TEST(Dataset, RejectsTrailingBytes) {
   EXPECT_EQ(loadError(kImages + "xy", kLabels),
             files.images + ": 2 trailing bytes after the 3 images of 2x3 "
                            "the header describes");
+  // Gzipped, the first byte beyond the data stops the load: the rest of
+  // the stream is never inflated.
   EXPECT_EQ(loadError(kImages, gzip(kLabels + '\x01')),
-            files.labels + ": 1 trailing bytes after the 3 labels the header "
-                           "describes");
+            files.labels + ": the gzip stream holds more data than the 3 "
+                           "labels the header describes");
+}
+
+TEST(Dataset, RejectsAGzipBombFastWithoutInflatingIt) {
+  // 4 MB of gzip members that inflate to 4 GiB behind a header that
+  // declares 3 images: the loader used to inflate it all (33 s) first.
+  Files files;
+  std::string zeros = gzip(std::string(1 << 20, '\0'));
+  std::string bomb = gzip(kImages);
+  bomb.reserve(bomb.size() + 4096 * zeros.size());
+  for (int i = 0; i < 4096; ++i)
+    bomb += zeros;
+  writeBytes(files.images, bomb);
+  writeBytes(files.labels, kLabels);
+  auto start = std::chrono::steady_clock::now();
+  Dataset dataset;
+  EXPECT_EQ(netc_dataset_load_idx(files.images.c_str(), files.labels.c_str(),
+                                  &dataset.handle),
+            NETC_ERROR_FORMAT);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  EXPECT_EQ(netc_last_error(),
+            files.images + ": the gzip stream holds more data than the 3 "
+                           "images of 2x3 the header describes");
+  EXPECT_LT(seconds, 0.5);
+}
+
+TEST(Dataset, RejectsAGzipHeaderDeclaringMoreThanTheFileCanInflateTo) {
+  // 47 MB declared by a file of a few dozen bytes: refused before any
+  // allocation or inflation.
+  Files files;
+  std::string small = gzip(idxImages(60000, 28, 28, std::string(100, '\0')));
+  EXPECT_EQ(loadError(small, kLabels),
+            files.images +
+                ": the header says 60000 images of 28x28 "
+                "(47040000 bytes of data), more than the " +
+                std::to_string(small.size()) +
+                " compressed bytes of the file can hold (deflate expands at "
+                "most 1032:1)");
+}
+
+TEST(Dataset, RejectsAFifoWithoutBlocking) {
+  Files files;
+  writeBytes(files.images, kImages);
+  std::string fifo = tempPath("labels-fifo");
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Dataset dataset;
+  EXPECT_EQ(netc_dataset_load_idx(files.images.c_str(), fifo.c_str(),
+                                  &dataset.handle),
+            NETC_ERROR_IO);
+  EXPECT_EQ(netc_last_error(), fifo + ": not a regular file (a fifo)");
+  unlink(fifo.c_str());
 }
 
 TEST(Dataset, RejectsAnEmptyImageSize) {

@@ -3,7 +3,8 @@
 // netc_fit on the fake linear model and tiny IDX datasets: batches (the
 // short last one included), per-epoch shuffles, checkpoints and a resume
 // that matches an uninterrupted run bit for bit, the stop on a NaN loss,
-// test accuracy and the progress bar.
+// test accuracy, size arithmetic at the limits, a model without parameters,
+// and the progress bar on a terminal and in a log file.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,9 +14,15 @@
 #include "gtest/gtest.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <numeric>
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
 
 using namespace netc::test;
 using testing::HasSubstr;
@@ -267,9 +274,163 @@ TEST_F(Fit, ResumeWithOtherBatchesIsAMismatch) {
   options.batch_size = 3;
   EXPECT_EQ(netc_fit(resumed.get(), &options, nullptr), NETC_ERROR_MISMATCH);
   EXPECT_STREQ(netc_last_error(),
-               "netc_fit: cannot continue epoch 1 after batch 2: it ran with "
-               "batch size 4, shuffle seed 3 and 10 training samples, the "
-               "options say 3, 3 and 10");
+               "netc_fit: cannot continue epoch 1 after batch 2: the options "
+               "say batch size 3, it ran with batch size 4");
+}
+
+TEST_F(Fit, ResumeAtAnEpochBoundaryNeedsTheSameBatches) {
+  // A checkpoint at the end of epoch 1 of 10 samples in batches of 4 with
+  // shuffle seed 3: resuming it with other options would not be the run
+  // that was interrupted.
+  DatasetPtr train = makeTrainingSet("train", 10);
+  DatasetPtr bigger = makeTrainingSet("bigger", 12);
+  std::string path = tempPath("ckpt.safetensors");
+  Seen seen;
+  netc_fit_options options = fitOptions(train.get(), seen);
+  options.checkpoint_path = path.c_str();
+  TrainerPtr trainer = makeTrainer(sgdMomentum());
+  ASSERT_EQ(netc_fit(trainer.get(), &options, nullptr), NETC_OK);
+
+  struct Case {
+    void (*change)(netc_fit_options &, const netc_dataset *bigger);
+    const char *message;
+  } cases[] = {
+      {[](netc_fit_options &o, const netc_dataset *) { o.batch_size = 3; },
+       "the options say batch size 3, its fit ran with batch size 4"},
+      {[](netc_fit_options &o, const netc_dataset *) { o.shuffle_seed = 5; },
+       "the options say shuffle seed 5, its fit ran with shuffle seed 3"},
+      {[](netc_fit_options &o, const netc_dataset *b) { o.train = b; },
+       "the options say training set size 12, its fit ran with training set "
+       "size 10"},
+  };
+  size_t steps = fakeModel().calls.size();
+  for (const Case &c : cases) {
+    netc_fit_options resume = options;
+    resume.epochs = 2;
+    resume.resume = 1;
+    c.change(resume, bigger.get());
+    TrainerPtr resumed = makeTrainer(sgdMomentum());
+    EXPECT_EQ(netc_fit(resumed.get(), &resume, nullptr), NETC_ERROR_MISMATCH);
+    EXPECT_EQ(std::string(netc_last_error()),
+              std::string("netc_fit: cannot resume the checkpoint's run: ") +
+                  c.message);
+    // Loading the checkpoint by hand (to set other optimizer options, say)
+    // continues the same run too.
+    TrainerPtr loaded = makeTrainer(sgdMomentum());
+    ASSERT_EQ(netc_trainer_load_checkpoint(loaded.get(), path.c_str()),
+              NETC_OK);
+    resume.resume = 0;
+    EXPECT_EQ(netc_fit(loaded.get(), &resume, nullptr), NETC_ERROR_MISMATCH);
+  }
+  EXPECT_EQ(fakeModel().calls.size(), steps);
+
+  // The same options resume; a trainer that goes on (not restored from a
+  // checkpoint) may change the batch size between epochs, as documented.
+  netc_fit_options same = options;
+  same.epochs = 2;
+  same.resume = 1;
+  TrainerPtr resumed = makeTrainer(sgdMomentum());
+  ASSERT_EQ(netc_fit(resumed.get(), &same, nullptr), NETC_OK)
+      << netc_last_error();
+  EXPECT_EQ(paramBits(resumed.get()).size(), 16u);
+  netc_fit_options goOn = options;
+  goOn.epochs = 2;
+  goOn.batch_size = 5;
+  ASSERT_EQ(netc_fit(trainer.get(), &goOn, nullptr), NETC_OK)
+      << netc_last_error();
+  EXPECT_EQ(fakeModel().calls.back().batch, 5);
+}
+
+TEST_F(Fit, BatchSizeInt64MaxTrainsTheWholeSetAsOneBatch) {
+  // (n + batch - 1) / batch overflowed: 0 steps, a NaN loss, "success".
+  DatasetPtr train = makeTrainingSet("train", 10);
+  std::string path = tempPath("ckpt.safetensors");
+  Seen seen;
+  netc_fit_options options = fitOptions(train.get(), seen);
+  options.epochs = 2;
+  options.batch_size = INT64_MAX;
+  options.test = train.get();
+  options.checkpoint_path = path.c_str();
+  TrainerPtr trainer = makeTrainer(sgdMomentum());
+  netc_fit_report report;
+  ASSERT_EQ(netc_fit(trainer.get(), &options, &report), NETC_OK)
+      << netc_last_error();
+  EXPECT_EQ(report.batches_run, 2);
+  ASSERT_EQ(fakeModel().calls.size(), 2u);
+  for (const StepCall &call : fakeModel().calls)
+    EXPECT_EQ(call.batch, 10);
+  ASSERT_EQ(seen.progress.size(), 2u);
+  EXPECT_EQ(seen.progress[0].batches_total, 1);
+  EXPECT_EQ(seen.progress[0].samples_done, 10);
+  ASSERT_EQ(seen.epochs.size(), 2u);
+  for (const netc_epoch_result &epoch : seen.epochs) {
+    EXPECT_TRUE(std::isfinite(epoch.train_loss));
+    EXPECT_GE(epoch.test_accuracy, 0.0);
+  }
+  // The checkpoint records the batch size and resumes with it.
+  options.epochs = 3;
+  options.resume = 1;
+  TrainerPtr resumed = makeTrainer(sgdMomentum());
+  ASSERT_EQ(netc_fit(resumed.get(), &options, &report), NETC_OK)
+      << netc_last_error();
+  EXPECT_EQ(report.start_epoch, 2);
+  EXPECT_EQ(report.batches_run, 1);
+  EXPECT_EQ(fakeModel().calls.back().batch, 10);
+}
+
+TEST_F(Fit, AnImageSizeBeyondInt64IsAMismatch) {
+  // An empty test set may claim 2^32-1 x 2^32-1 images, whose size
+  // overflowed int64_t.
+  DatasetPtr train = makeTrainingSet("train", 4);
+  std::string images = tempPath("huge-images.idx");
+  std::string labels = tempPath("huge-labels.idx");
+  writeBytes(images, bigEndian32(2051) + bigEndian32(0) +
+                         bigEndian32(UINT32_MAX) + bigEndian32(UINT32_MAX));
+  writeBytes(labels, bigEndian32(2049) + bigEndian32(0));
+  netc_dataset *huge = nullptr;
+  ASSERT_EQ(netc_dataset_load_idx(images.c_str(), labels.c_str(), &huge),
+            NETC_OK)
+      << netc_last_error();
+  DatasetPtr hugePtr(huge);
+  Seen seen;
+  netc_fit_options options = fitOptions(train.get(), seen);
+  options.test = huge;
+  TrainerPtr trainer = makeTrainer(sgdMomentum());
+  EXPECT_EQ(netc_fit(trainer.get(), &options, nullptr), NETC_ERROR_MISMATCH);
+  EXPECT_STREQ(netc_last_error(),
+               "netc_fit: the test set's images are 4294967295x4294967295 "
+               "(18446744065119617025 floats), model 'linear' takes inputs of "
+               "[1, 2, 2] (4 floats)");
+}
+
+TEST_F(Fit, ModelWithoutParametersFitsAndResumes) {
+  DatasetPtr train = makeTrainingSet("train", 10);
+  std::string path = tempPath("ckpt.safetensors");
+  Seen seen;
+  netc_fit_options options = fitOptions(train.get(), seen);
+  options.test = train.get();
+  options.checkpoint_path = path.c_str();
+  options.checkpoint_every = 1;
+  TrainerPtr trainer =
+      makeTrainer(sgdMomentum(), 7, kParameterless, kParameterlessEntry);
+  ASSERT_EQ(netc_fit(trainer.get(), &options, nullptr), NETC_OK)
+      << netc_last_error();
+  ASSERT_EQ(seen.epochs.size(), 1u);
+  // Every batch's loss is log(3); the forward predicts class 0, the label
+  // of samples 0, 3, 6 and 9.
+  EXPECT_NEAR(seen.epochs[0].train_loss, kUniformLoss, 1e-7);
+  EXPECT_EQ(seen.epochs[0].test_accuracy, 0.4);
+
+  options.epochs = 2;
+  options.resume = 1;
+  TrainerPtr resumed =
+      makeTrainer(sgdMomentum(), 8, kParameterless, kParameterlessEntry);
+  netc_fit_report report;
+  ASSERT_EQ(netc_fit(resumed.get(), &options, &report), NETC_OK)
+      << netc_last_error();
+  EXPECT_EQ(report.start_epoch, 1);
+  EXPECT_EQ(report.batches_run, 3);
+  EXPECT_EQ(netc_trainer_step_count(resumed.get()), 6);
 }
 
 TEST_F(Fit, NanLossStopsAndKeepsTheLastCheckpoint) {
@@ -381,11 +542,22 @@ TEST_F(Fit, OptionsAreChecked) {
   EXPECT_TRUE(fakeModel().calls.empty());
 }
 
-TEST_F(Fit, ProgressBarDrawsOneLinePerEpoch) {
+namespace {
+/// Everything written to `stream` since it was opened.
+std::string contents(FILE *stream) {
+  std::fflush(stream);
+  std::rewind(stream);
+  std::string text;
+  for (int c; (c = std::fgetc(stream)) != EOF;)
+    text += static_cast<char>(c);
+  return text;
+}
+
+/// Fits the linear model 2 epochs of 3 batches with the ready-made bar and
+/// summary printing to `stream`.
+void fitWithProgressBar(FILE *stream) {
   DatasetPtr train = makeTrainingSet("train", 10);
   TrainerPtr trainer = makeTrainer(sgdMomentum());
-  FILE *stream = std::tmpfile();
-  ASSERT_NE(stream, nullptr);
   netc_fit_options options = netc_fit_options_default();
   options.train = train.get();
   options.test = train.get();
@@ -395,17 +567,111 @@ TEST_F(Fit, ProgressBarDrawsOneLinePerEpoch) {
   options.epoch_end = netc_epoch_summary;
   options.user = stream;
   ASSERT_EQ(netc_fit(trainer.get(), &options, nullptr), NETC_OK);
-  std::rewind(stream);
-  std::string text;
-  for (int c; (c = std::fgetc(stream)) != EOF;)
-    text += static_cast<char>(c);
+}
+} // namespace
+
+TEST_F(Fit, ProgressBarRedrawsOneLinePerEpochOnATerminal) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
+    GTEST_SKIP() << "no pseudo-terminal: " << std::strerror(errno);
+  int terminal = open(ptsname(master), O_RDWR | O_NOCTTY);
+  ASSERT_GE(terminal, 0) << std::strerror(errno);
+  // Raw: the line discipline leaves \r and \n as they are.
+  termios mode;
+  ASSERT_EQ(tcgetattr(terminal, &mode), 0);
+  cfmakeraw(&mode);
+  ASSERT_EQ(tcsetattr(terminal, TCSANOW, &mode), 0);
+  FILE *stream = fdopen(terminal, "w");
+  ASSERT_NE(stream, nullptr);
+  ASSERT_NO_FATAL_FAILURE(fitWithProgressBar(stream));
   std::fclose(stream);
+  std::string text;
+  char buffer[4096];
+  pollfd ready = {master, POLLIN, 0};
+  while (poll(&ready, 1, 100) > 0 && (ready.revents & POLLIN)) {
+    ssize_t n = read(master, buffer, sizeof(buffer));
+    if (n <= 0)
+      break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(master);
   EXPECT_THAT(text, HasSubstr("\repoch 1/2 [======>             ] 1/3 loss "));
   EXPECT_THAT(text, HasSubstr("\repoch 2/2 [====================] 3/3 loss "));
   EXPECT_THAT(text, HasSubstr(" img/s ETA 0:00"));
   EXPECT_THAT(text, HasSubstr("\repoch 1: train loss "));
-  EXPECT_THAT(text, HasSubstr("%, "));
   EXPECT_THAT(text, HasSubstr(", test accuracy "));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\r'), 8); // 6 bars, 2 sums
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+  ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
+}
+
+TEST_F(Fit, ProgressBarPrintsLinesToALogFile) {
+  // Not a terminal: whole lines, no \r, the first batch of each epoch (the
+  // rest come faster than one line per 5 s), and the summaries.
+  FILE *stream = std::tmpfile();
+  ASSERT_NE(stream, nullptr);
+  ASSERT_NO_FATAL_FAILURE(fitWithProgressBar(stream));
+  std::string text = contents(stream);
+  std::fclose(stream);
+  EXPECT_EQ(text.find('\r'), std::string::npos) << text;
+  std::vector<std::string> lines;
+  for (size_t begin = 0, end; begin < text.size(); begin = end + 1) {
+    end = text.find('\n', begin);
+    ASSERT_NE(end, std::string::npos) << "unterminated: " << text;
+    lines.push_back(text.substr(begin, end - begin));
+  }
+  ASSERT_EQ(lines.size(), 4u) << text;
+  EXPECT_THAT(lines[0], testing::StartsWith("epoch 1/2 [======>             ] "
+                                            "1/3 loss "));
+  EXPECT_THAT(lines[1], testing::StartsWith("epoch 1: train loss "));
+  EXPECT_THAT(lines[1], HasSubstr(", test accuracy "));
+  EXPECT_THAT(lines[2], testing::StartsWith("epoch 2/2 [======>             ] "
+                                            "1/3 loss "));
+  EXPECT_THAT(lines[3], testing::StartsWith("epoch 2: train loss "));
+}
+
+TEST_F(Fit, ProgressBarLogsAtMostALinePerFiveSeconds) {
+  // 1000 quick batches over 12 s of an epoch: lines at its first batch and
+  // after 5 and 10 more seconds, not 1000 of them; the next epoch starts at
+  // once.
+  FILE *stream = std::tmpfile();
+  ASSERT_NE(stream, nullptr);
+  netc_progress p = {0, 2, 0, 1000, 0, 64000, 0.5, 1000, 0};
+  for (int64_t epoch = 0; epoch < 2; ++epoch)
+    for (int64_t b = 1; b <= 1000; ++b) {
+      p.epoch = epoch;
+      p.batches_done = b;
+      p.samples_done = 64 * b;
+      p.elapsed = 0.012 * static_cast<double>(b);
+      netc_progress_bar(&p, stream);
+    }
+  std::string text = contents(stream);
+  std::fclose(stream);
+  EXPECT_EQ(text,
+            "epoch 1/2 [>                   ] 1/1000 loss 0.5000 1000 img/s "
+            "ETA 1:04\n"
+            "epoch 1/2 [========>           ] 418/1000 loss 0.5000 1000 img/s "
+            "ETA 0:37\n"
+            "epoch 1/2 [================>   ] 835/1000 loss 0.5000 1000 img/s "
+            "ETA 0:11\n"
+            "epoch 2/2 [>                   ] 1/1000 loss 0.5000 1000 img/s "
+            "ETA 1:04\n"
+            "epoch 2/2 [========>           ] 418/1000 loss 0.5000 1000 img/s "
+            "ETA 0:37\n"
+            "epoch 2/2 [================>   ] 835/1000 loss 0.5000 1000 img/s "
+            "ETA 0:11\n");
+}
+
+TEST_F(Fit, EpochSummaryIsAPlainLineInALogFile) {
+  FILE *stream = std::tmpfile();
+  ASSERT_NE(stream, nullptr);
+  netc_epoch_result result = {1, 0.3012, 0.9741, 12.34};
+  netc_epoch_summary(&result, stream);
+  result.test_accuracy = NAN;
+  netc_epoch_summary(&result, stream);
+  EXPECT_EQ(contents(stream),
+            "epoch 2: train loss 0.3012, test accuracy 97.41%, 12.3 s\n"
+            "epoch 2: train loss 0.3012, 12.3 s\n");
+  std::fclose(stream);
 }

@@ -220,6 +220,16 @@ TEST(Init, RejectsNullArguments) {
   EXPECT_STREQ(netc_last_error(), "netc_params_init: params is NULL");
 }
 
+TEST(Init, ModelWithoutParametersTakesANullBuffer) {
+  netc_model_info info = model({}, 0);
+  EXPECT_EQ(netc_params_init(&info, 5, nullptr), NETC_OK) << netc_last_error();
+  // Parameters of no elements are fine too.
+  std::vector<netc_param_info> params = {
+      param("w", 0, 0, NETC_INIT_UNIFORM, 1.0f)};
+  info = model(params, 0);
+  EXPECT_EQ(netc_params_init(&info, 5, nullptr), NETC_OK) << netc_last_error();
+}
+
 TEST(Init, RejectsAnUnknownKindWithoutWritingAnything) {
   std::vector<netc_param_info> params = {param("w", 0, 4, NETC_INIT_ONES),
                                          param("v", 4, 4, 7)};

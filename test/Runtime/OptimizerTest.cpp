@@ -60,6 +60,20 @@ TEST(Optimizer, DefaultsAreTorchs) {
   }
 }
 
+TEST(Optimizer, DefaultsOfAnUnknownKindAreSgdsAndFailTheCheck) {
+  // The kind is an int32_t: any value is well-defined to pass (a C enum
+  // parameter holding 42 or -1 was undefined behaviour).
+  for (int32_t kind : {42, -1}) {
+    netc_optimizer_options o = netc_optimizer_options_default(kind);
+    EXPECT_EQ(o.kind, kind);
+    EXPECT_EQ(o.lr, 0.01);
+    EXPECT_EQ(o.weight_decay, 0);
+    EXPECT_EQ(checkMessage(o),
+              "Invalid optimizer kind: " + std::to_string(kind) +
+                  ", expected 0 (SGD), 1 (Adam) or 2 (AdamW)");
+  }
+}
+
 TEST(Optimizer, SgdChecksGiveTorchsMessages) {
   struct Case {
     void (*change)(netc_optimizer_options &);

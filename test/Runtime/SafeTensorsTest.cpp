@@ -30,8 +30,7 @@ const netc_param_info kTinyParams[] = {
     {"conv1.weight", 0, 6, 4, {2, 1, 1, 3}, NETC_INIT_ZEROS, 0, 0},
     {"conv1.bias", 6, 2, 1, {2}, NETC_INIT_ZEROS, 0, 0},
 };
-const netc_model_info kTiny = {"tiny", 8, 2, kTinyParams, 3, {1, 1, 3},
-                               1,      {2}};
+const netc_model_info kTiny = {"tiny", 8, 2, kTinyParams, 3, {1, 1, 3}, 1, {2}};
 
 /// A parameter buffer freed on scope exit.
 struct Params {
@@ -146,8 +145,8 @@ TEST(SafeTensors, IgnoresExtraTensorsOfAnyDtype) {
 TEST(SafeTensors, RejectsTensorWithWrongShape) {
   const netc_param_info params[] = {
       {"conv1.weight", 0, 250, 4, {10, 1, 5, 5}, NETC_INIT_ZEROS, 0, 0}};
-  const netc_model_info model = {"net", 250, 1, params, 3, {1, 28, 28}, 1,
-                                 {10}};
+  const netc_model_info model = {"net", 250,         1, params,
+                                 3,     {1, 28, 28}, 1, {10}};
   std::string path = tempPath("w.safetensors");
   writeBytes(path, safetensors(R"({"conv1.weight": {"dtype": "F32",
       "shape": [10, 1, 3, 3], "data_offsets": [0, 360]}})",
@@ -320,6 +319,114 @@ TEST(SafeTensors, RejectsEveryTruncationOfAValidFileWithoutCrashing) {
   }
 }
 
+TEST(SafeTensors, RejectsAPyTorchZipArchiveSayingHowToConvertIt) {
+  // torch.save's default since PyTorch 1.6: a zip archive, whose first 8
+  // bytes read as a header length of 578712552184433488 or so.
+  std::string zip = std::string("PK\x03\x04\x00\x00\x08\x08", 8) +
+                    "archive/data.pkl" + std::string(200, '\0');
+  std::string path = tempPath("model.pt");
+  EXPECT_EQ(loadTiny(zip, "model.pt"), NETC_ERROR_FORMAT);
+  EXPECT_EQ(netc_last_error(),
+            path + ": this is a PyTorch file (torch.save: zip archive), not "
+                   "safetensors; convert it with "
+                   "scripts/torch_to_safetensors.py (see docs/runtime.md)");
+}
+
+TEST(SafeTensors, RejectsALegacyPyTorchPickleSayingHowToConvertIt) {
+  // torch.save(..., _use_new_zipfile_serialization=False): pickle protocol
+  // 2, starting with the LONG1 magic number 0x1950a86a20f9469cfc6c.
+  std::string pickle =
+      std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.",
+                  15) +
+      std::string(100, '\0');
+  std::string path = tempPath("model.pt");
+  EXPECT_EQ(loadTiny(pickle, "model.pt"), NETC_ERROR_FORMAT);
+  EXPECT_EQ(netc_last_error(),
+            path + ": this is a PyTorch file (torch.save: pickle), not "
+                   "safetensors; convert it with "
+                   "scripts/torch_to_safetensors.py (see docs/runtime.md)");
+  // Protocols 2 to 5 are pickles; checkpoints too.
+  pickle[1] = 5;
+  EXPECT_EQ(loadTiny(pickle, "model.pt"), NETC_ERROR_FORMAT);
+  EXPECT_THAT(netc_last_error(), HasSubstr("(torch.save: pickle)"));
+}
+
+TEST(SafeTensors, AHeaderLengthThatStartsLikeAPickleStillLoads) {
+  // A 640-byte header is 80 02 00 00 ... on disk, a pickle's first bytes;
+  // it fits the file, so the file is safetensors.
+  std::string header =
+      R"({"conv1.bias": {"dtype": "F32", "shape": [2], "data_offsets": [24, 32]},
+          "conv1.weight": {"dtype": "F32", "shape": [2, 1, 1, 3],
+                           "data_offsets": [0, 24]}})";
+  header.resize(640, ' ');
+  std::string path = tempPath("w.safetensors");
+  writeBytes(path,
+             safetensors(header, bytesOf<float>({1, 2, 3, 4, 5, 6, 7, 8})));
+  ASSERT_EQ(readBytes(path).substr(0, 2), "\x80\x02");
+  Params params(kTiny);
+  ASSERT_EQ(netc_params_load_safetensors(&kTiny, path.c_str(), params.get()),
+            NETC_OK)
+      << netc_last_error();
+  EXPECT_EQ(params.get()[7], 8.0f);
+}
+
+TEST(SafeTensors, RejectsAHeaderLengthBeyondTheLimitUnread) {
+  EXPECT_EQ(loadTiny(bytesOf<uint64_t>({100000001}) + "{}"), NETC_ERROR_FORMAT);
+  EXPECT_THAT(netc_last_error(),
+              HasSubstr("w.safetensors: header length 100000001 exceeds the "
+                        "limit of 100000000 bytes"));
+}
+
+TEST(SafeTensors, RejectsAHeaderNestedDeeperThan64Levels) {
+  // Parsed recursively, 200000 levels would overflow the stack.
+  auto nested = [](size_t depth) {
+    return R"({"__metadata__": {"x": )" + std::string(depth - 2, '[') +
+           std::string(depth - 2, ']') + "}}";
+  };
+  EXPECT_EQ(loadTiny(safetensors(nested(200000), "")), NETC_ERROR_FORMAT);
+  EXPECT_THAT(netc_last_error(),
+              HasSubstr("w.safetensors: header is not valid JSON (JSON nested "
+                        "deeper than 64 levels)"));
+  EXPECT_EQ(loadTiny(safetensors(nested(65), "")), NETC_ERROR_FORMAT);
+  EXPECT_THAT(netc_last_error(), HasSubstr("nested deeper than 64 levels"));
+  // 64 levels are fine: the load gets as far as the missing tensors.
+  EXPECT_EQ(loadTiny(safetensors(nested(64), "")), NETC_ERROR_MISMATCH);
+  EXPECT_THAT(netc_last_error(), HasSubstr("tensor 'conv1.weight' is missing"));
+}
+
+TEST(SafeTensors, QuotesOnlyTheStartOfAHugeName) {
+  std::string name(1 << 20, 'n');
+  EXPECT_EQ(loadTiny(safetensors("{\"" + name + "\": 3}", "")),
+            NETC_ERROR_FORMAT);
+  std::string message = netc_last_error();
+  EXPECT_THAT(message, HasSubstr("tensor '" + std::string(60, 'n') +
+                                 "...': header entry is not a JSON object"));
+  EXPECT_LT(message.size(), 300u);
+}
+
+TEST(SafeTensors, ModelWithoutParametersTakesANullBuffer) {
+  // An empty std::vector<float>'s data() is NULL; there is nothing to read.
+  const netc_model_info empty = {"empty", 0, 0, nullptr, 1, {4}, 1, {4}};
+  std::string path = tempPath("empty.safetensors");
+  ASSERT_EQ(netc_params_save_safetensors(&empty, path.c_str(), nullptr),
+            NETC_OK)
+      << netc_last_error();
+  std::string bytes = readBytes(path);
+  uint64_t headerSize;
+  std::memcpy(&headerSize, bytes.data(), 8);
+  EXPECT_EQ(bytes.size(), 8 + headerSize);
+  EXPECT_EQ(json::parse(bytes.substr(8)),
+            json({{"__metadata__", {{"format", "pt"}}}}));
+  ASSERT_EQ(netc_params_load_safetensors(&empty, path.c_str(), nullptr),
+            NETC_OK)
+      << netc_last_error();
+  // Extra tensors in the file are ignored as ever.
+  writeBytes(path, tinyFile({1, 2, 3, 4, 5, 6}, {7, 8}));
+  EXPECT_EQ(netc_params_load_safetensors(&empty, path.c_str(), nullptr),
+            NETC_OK)
+      << netc_last_error();
+}
+
 TEST(SafeTensors, RejectsMissingFile) {
   Params params(kTiny);
   EXPECT_EQ(netc_params_load_safetensors(&kTiny, "/nonexistent/w.safetensors",
@@ -414,13 +521,12 @@ TEST(SafeTensors, SavesF32WithStateDictNamesAndAPaddedHeader) {
   json header = json::parse(headerText, nullptr, false);
   ASSERT_TRUE(header.is_object()) << headerText;
   EXPECT_EQ(header["__metadata__"], json({{"format", "pt"}}));
-  EXPECT_EQ(header["conv1.weight"],
-            json({{"dtype", "F32"},
-                  {"shape", {2, 1, 1, 3}},
-                  {"data_offsets", {0, 24}}}));
-  EXPECT_EQ(header["conv1.bias"], json({{"dtype", "F32"},
-                                        {"shape", {2}},
-                                        {"data_offsets", {24, 32}}}));
+  EXPECT_EQ(header["conv1.weight"], json({{"dtype", "F32"},
+                                          {"shape", {2, 1, 1, 3}},
+                                          {"data_offsets", {0, 24}}}));
+  EXPECT_EQ(
+      header["conv1.bias"],
+      json({{"dtype", "F32"}, {"shape", {2}}, {"data_offsets", {24, 32}}}));
   EXPECT_EQ(bytes.substr(8 + headerSize),
             bytesOf<float>({0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f, 7.5f}));
 }
@@ -452,9 +558,9 @@ TEST(SafeTensors, SaveRejectsDuplicateParameterNames) {
                                     {"w", 1, 1, 1, {1}, NETC_INIT_ZEROS, 0, 0}};
   const netc_model_info model = {"dup", 2, 2, params, 1, {1}, 1, {1}};
   Params buffer(model);
-  EXPECT_EQ(netc_params_save_safetensors(&model, tempPath("w").c_str(),
-                                         buffer.get()),
-            NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(
+      netc_params_save_safetensors(&model, tempPath("w").c_str(), buffer.get()),
+      NETC_ERROR_INVALID_ARGUMENT);
   EXPECT_THAT(netc_last_error(), HasSubstr("model 'dup' has two parameters "
                                            "named 'w'"));
 }

@@ -6,7 +6,9 @@
 #include "gtest/gtest.h"
 
 #include <string>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 using testing::HasSubstr;
 
@@ -19,8 +21,14 @@ TEST(Status, StringsDescribeEveryStatus) {
   EXPECT_STREQ(netc_status_string(NETC_ERROR_INVALID_ARGUMENT),
                "invalid argument");
   EXPECT_STREQ(netc_status_string(NETC_ERROR_DIVERGED), "training diverged");
-  EXPECT_STREQ(netc_status_string(static_cast<netc_status>(42)),
-               "unknown status");
+}
+
+TEST(Status, StringOfAValueOutsideTheEnumIsUnknown) {
+  // An int parameter: values a C caller may pass that no netc_status holds
+  // are well-defined (UBSan flagged loading them as the enum).
+  EXPECT_STREQ(netc_status_string(42), "unknown status");
+  EXPECT_STREQ(netc_status_string(-1), "unknown status");
+  EXPECT_STREQ(netc_status_string(7), "unknown status");
 }
 
 TEST(Status, LastErrorIsEmptyOnAFreshThread) {
@@ -52,5 +60,24 @@ TEST(Status, LastErrorNamesFileAndSystemReason) {
 TEST(Status, LoadingADirectoryIsAnIoError) {
   netc_array array;
   EXPECT_EQ(netc_array_load_npy("/", &array), NETC_ERROR_IO);
-  EXPECT_STREQ(netc_last_error(), "/: not a regular file");
+  EXPECT_STREQ(netc_last_error(), "/: not a regular file (a directory)");
+}
+
+TEST(Status, LoadingAFifoFailsAtOnceInsteadOfBlocking) {
+  // open() of a FIFO without a writer would wait forever.
+  std::string path =
+      testing::TempDir() + "netc-status-fifo-" + std::to_string(getpid());
+  unlink(path.c_str());
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  netc_array array;
+  EXPECT_EQ(netc_array_load_npy(path.c_str(), &array), NETC_ERROR_IO);
+  EXPECT_EQ(netc_last_error(), path + ": not a regular file (a fifo)");
+  unlink(path.c_str());
+}
+
+TEST(Status, LoadingADeviceIsAnIoError) {
+  netc_array array;
+  EXPECT_EQ(netc_array_load_npy("/dev/null", &array), NETC_ERROR_IO);
+  EXPECT_STREQ(netc_last_error(),
+               "/dev/null: not a regular file (a character device)");
 }

@@ -1,9 +1,10 @@
 //===- TrainTestUtil.h - A fake compiled model for training -----*- C++ -*-===//
 //
-// A linear classifier (logits = W x + b over 2x2 images, 3 classes) whose
-// "compiled" entry points are written here: test doubles may compute, the
-// runtime may not. The steps follow torch.optim's SGD and Adam updates and
-// record every call, so the tests see what the trainer passed.
+// A linear classifier (logits = W x + b over 2x2 images, 3 classes), and a
+// model without parameters, whose "compiled" entry points are written here:
+// test doubles may compute, the runtime may not. The steps follow torch.optim's
+// SGD and Adam updates and record every call, so the tests see what the trainer
+// passed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,17 +90,18 @@ inline float linearLossAndGrad(const float *params, const float *input,
   return static_cast<float>(loss / static_cast<double>(batch));
 }
 
-/// Records a call and returns the loss it should report.
+/// Records a call and returns the loss it should report; `stateFloats` of
+/// `state` are recorded.
 inline float recordCall(const float *hparams, int count, uint64_t seed,
                         const float *input, const void *target, int64_t batch,
-                        const float *state, float loss) {
+                        const float *state, float loss, int stateFloats = 16) {
   FakeModel &model = fakeModel();
   const int32_t *labels = static_cast<const int32_t *>(target);
   model.calls.push_back({std::vector<float>(hparams, hparams + count), seed,
                          batch,
                          std::vector<float>(input, input + batch * kPixels),
                          std::vector<int32_t>(labels, labels + batch),
-                         std::vector<float>(state, state + 16)});
+                         std::vector<float>(state, state + stateFloats)});
   return static_cast<int>(model.calls.size()) - 1 == model.nanAtCall ? NAN
                                                                      : loss;
 }
@@ -162,6 +164,38 @@ inline void linearForward(const float *params, const float *input,
 
 inline const netc_model_entry_points kLinearEntry = {
     linearForward, linearSgdStep, linearAdamStep};
+
+/// A model without parameters (param_floats 0), such as a fixed feature
+/// extractor: every class gets logit 0, so its step computes the mean cross
+/// entropy log(3) and changes nothing, and its forward predicts class 0.
+inline const netc_model_info kParameterless = {
+    "parameterless", 0, 0, nullptr, 3, {1, 2, 2}, 1, {3}};
+
+/// log(3): the cross entropy of equal logits over kClasses classes.
+inline const float kUniformLoss = std::log(3.0f);
+
+inline void parameterlessSgdStep(float *, float *momentum, const float *input,
+                                 const void *target, int64_t batch,
+                                 uint64_t seed, const float *h, float *loss) {
+  *loss = recordCall(h, NETC_SGD_HPARAMS, seed, input, target, batch, momentum,
+                     kUniformLoss, 0);
+}
+
+inline void parameterlessAdamStep(float *, float *expAvg, float *,
+                                  const float *input, const void *target,
+                                  int64_t batch, uint64_t seed, const float *h,
+                                  float *loss) {
+  *loss = recordCall(h, NETC_ADAM_HPARAMS, seed, input, target, batch, expAvg,
+                     kUniformLoss, 0);
+}
+
+inline void parameterlessForward(const float *, const float *, float *output,
+                                 int64_t batch) {
+  std::fill(output, output + batch * kClasses, 0.0f);
+}
+
+inline const netc_model_entry_points kParameterlessEntry = {
+    parameterlessForward, parameterlessSgdStep, parameterlessAdamStep};
 
 /// Frees a trainer on scope exit.
 struct TrainerDeleter {

@@ -253,6 +253,28 @@ TEST_F(Trainer, StepChecksItsArguments) {
             NETC_OK);
 }
 
+TEST_F(Trainer, ModelWithoutParametersSteps) {
+  for (auto kind : {NETC_OPTIMIZER_SGD, NETC_OPTIMIZER_ADAMW}) {
+    SCOPED_TRACE(kind);
+    fakeModel() = FakeModel();
+    TrainerPtr trainer = makeTrainer(netc_optimizer_options_default(kind), 3,
+                                     kParameterless, kParameterlessEntry);
+    ASSERT_TRUE(trainer);
+    for (int64_t step = 1; step <= 2; ++step) {
+      float loss = -1;
+      ASSERT_EQ(netc_trainer_step(trainer.get(), kInput, kLabels, 2, &loss),
+                NETC_OK)
+          << netc_last_error();
+      // The compiled step still computes the loss.
+      EXPECT_EQ(loss, kUniformLoss);
+      EXPECT_EQ(netc_trainer_step_count(trainer.get()), step);
+    }
+    ASSERT_EQ(fakeModel().calls.size(), 2u);
+    EXPECT_EQ(fakeModel().calls[1].seed, netc_seed_derive(3, 2));
+    EXPECT_EQ(fakeModel().calls[1].labels, std::vector<int32_t>({2, 0}));
+  }
+}
+
 TEST_F(Trainer, AccessorsAcceptNull) {
   EXPECT_EQ(netc_trainer_params(nullptr), nullptr);
   EXPECT_EQ(netc_trainer_options(nullptr), nullptr);

@@ -1,17 +1,34 @@
 /*===- npy_tool.c - Load or save a .npy file through the runtime ----------===
  *
  * `npy_tool load FILE` prints the rank, shape and values of FILE;
- * `npy_tool save FILE` writes a 2x2 float32 array with known values. On
- * failure prints netc_last_error() to stderr and exits 1.
+ * `npy_tool save FILE` writes a 2x2 float32 array with known values;
+ * `npy_tool labels FILE CLASSES` prints the count and values of the class
+ * labels in FILE. On failure prints netc_last_error() to stderr and exits 1.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "netc-c/netc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "labels") == 0) {
+    int32_t *labels;
+    int64_t count;
+    if (netc_labels_load_npy(argv[2], atoll(argv[3]), &labels, &count) !=
+        NETC_OK) {
+      fprintf(stderr, "%s\n", netc_last_error());
+      return 1;
+    }
+    printf("count %lld\n", (long long)count);
+    for (int64_t i = 0; i < count; ++i)
+      printf("%s%d", i ? " " : "", labels[i]);
+    printf("\n");
+    netc_labels_free(labels);
+    return 0;
+  }
   if (argc != 3)
     return 2;
   if (strcmp(argv[1], "save") == 0) {

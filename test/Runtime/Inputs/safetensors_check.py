@@ -5,6 +5,13 @@
                                    "match" if the tool printed the same values
   safetensors_check.py read FILE   loads FILE into the Sequential's
                                    state_dict and prints it
+  safetensors_check.py torch-save OUT KIND
+                                   torch.saves the Sequential as KIND:
+                                   "state_dict" (a zip archive, with an I64
+                                   and a BF16 extra), "module" (the whole
+                                   module), "legacy" (the pre-1.6 pickle),
+                                   "double" (F64) or "checkpoint" (a dict
+                                   holding the state_dict and an epoch)
 """
 import os
 import sys
@@ -22,8 +29,27 @@ def model():
     return torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3))
 
 
+def torch_save(path, kind):
+    net = model()
+    state = net.state_dict()
+    if kind == "state_dict":
+        state["extra.count"] = torch.tensor(7)
+        state["extra.half"] = torch.ones(3, dtype=torch.bfloat16)
+        torch.save(state, path)
+    elif kind == "module":
+        torch.save(net, path)
+    elif kind == "legacy":
+        torch.save(state, path, _use_new_zipfile_serialization=False)
+    elif kind == "double":
+        torch.save({k: v.double() for k, v in state.items()}, path)
+    else:
+        torch.save({"model": state, "epoch": 3}, path)
+
+
 def main(cmd, path, tool_output=None):
-    if cmd == "write":
+    if cmd == "torch-save":
+        torch_save(path, tool_output)
+    elif cmd == "write":
         write_safetensors(path, {k: v.numpy()
                                  for k, v in model().state_dict().items()})
     elif cmd == "compare":
