@@ -10,6 +10,8 @@
 #ifndef NETC_FRONTEND_MODELAST_H
 #define NETC_FRONTEND_MODELAST_H
 
+#include "netc/Frontend/ModelDiagnostics.h"
+
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
@@ -44,6 +46,7 @@ struct JsonValue {
   /// Object: the members, in source order.
   std::vector<JsonMember> members;
 
+  bool isNull() const { return kind == Kind::Null; }
   bool isObject() const { return kind == Kind::Object; }
   bool isArray() const { return kind == Kind::Array; }
   bool isString() const { return kind == Kind::String; }
@@ -71,11 +74,12 @@ std::string describeJson(const JsonValue &value);
 /// Reports a problem at a position of the model file.
 using JsonErrorFn = llvm::function_ref<void(llvm::SMLoc, const llvm::Twine &)>;
 
-/// Parses the main buffer of `sourceMgr` as JSON without exceptions. Syntax
-/// errors (reported with their position, after which parsing stops) give
-/// std::nullopt; duplicate keys and overly deep nesting are reported too.
+/// Parses the main buffer of `sourceMgr` (whose `lines` are given) as JSON
+/// without exceptions. Syntax errors (reported with their position, after
+/// which parsing stops) give std::nullopt; duplicate keys and overly deep
+/// nesting are reported too.
 std::optional<JsonValue> parseJson(const llvm::SourceMgr &sourceMgr,
-                                   JsonErrorFn error);
+                                   const LineIndex &lines, JsonErrorFn error);
 
 } // namespace mlir::netc::frontend
 

@@ -16,6 +16,7 @@
 #include "netc/Frontend/ModelImporter.h"
 
 #include "ModelAST.h"
+#include "netc/Dialect/ModelSignature.h"
 #include "netc/Dialect/NetcDialect.h"
 #include "netc/Dialect/NetcOps.h"
 #include "netc/Dialect/ShapeRules.h"
@@ -42,9 +43,10 @@ using namespace mlir::netc::frontend;
 /// arithmetic far from int64 overflow and every buffer 32-bit addressable.
 static constexpr int64_t kMaxElements = int64_t(1) << 31;
 
-/// Limit on the layers a model expands to: modules that instantiate
-/// modules multiply.
-static constexpr size_t kMaxLayers = 100000;
+/// Limit on the layers a model expands to (modules that instantiate modules
+/// multiply): compile time grows linearly with them, and at this size a
+/// training step already takes a quarter of an hour to compile.
+static constexpr size_t kMaxLayers = 10000;
 
 //===----------------------------------------------------------------------===//
 // Layer kinds
@@ -160,6 +162,14 @@ static StringRef layoutName(unsigned spatialRank) {
   }
 }
 
+/// Layer ids are state_dict key components: no '.', which separates them,
+/// and nothing that needs quoting in C or in a shell.
+static bool isLayerId(StringRef id) {
+  return !id.empty() && llvm::all_of(id, [](char c) {
+    return llvm::isAlnum(c) || c == '_' || c == '-';
+  });
+}
+
 static bool isCIdentifier(StringRef name) {
   return !name.empty() && (llvm::isAlpha(name[0]) || name[0] == '_') &&
          llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
@@ -263,7 +273,9 @@ struct ConvPadding {
 class ModelImporter {
 public:
   ModelImporter(llvm::SourceMgr &sourceMgr, MLIRContext &context)
-      : sourceMgr(sourceMgr), context(context), builder(&context) {}
+      : sourceMgr(sourceMgr), context(context), builder(&context),
+        lines(sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())
+                  ->getBuffer()) {}
 
   OwningOpRef<ModuleOp> import();
 
@@ -382,6 +394,10 @@ private:
   /// Reads an integer per-dimension attribute (kernel_size, stride, ...).
   FailureOr<Shape> readSizes(const Layer &layer, StringRef name, unsigned rank,
                              std::optional<Shape> defaultValue);
+  /// An adaptive pooling's output_size: an integer or null, or a list of
+  /// them; null (torch's None) keeps the input's size.
+  FailureOr<SmallVector<std::optional<int64_t>, 3>>
+  readOutputSize(const Layer &layer, unsigned rank);
   FailureOr<ConvPadding> readConvPadding(const Layer &layer, unsigned rank);
   FailureOr<PaddingMode> readPaddingMode(const Layer &layer);
 
@@ -389,6 +405,8 @@ private:
   MLIRContext &context;
   OpBuilder builder;
   StringAttr fileName;
+  /// Positions of the model file's lines: every op and error is located.
+  LineIndex lines;
   bool hadError = false;
   /// The problems reported so far, by position, for deduplication.
   std::set<std::pair<const char *, std::string>> reported;
@@ -409,7 +427,7 @@ private:
 //===----------------------------------------------------------------------===//
 
 Location ModelImporter::fileLoc(SMLoc loc) {
-  auto [line, column] = sourceMgr.getLineAndColumn(loc);
+  auto [line, column] = lines.lineAndColumn(loc.getPointer());
   return FileLineColLoc::get(fileName, line, column);
 }
 
@@ -765,11 +783,11 @@ std::string ModelImporter::readModelName(const JsonValue &root) {
     error(name->loc, "expected a string for name, got " + describeJson(*name));
     return fallback;
   }
-  if (!isCIdentifier(name->text)) {
-    error(name->loc,
-          llvm::formatv("name {0} is not a C identifier "
-                        "([A-Za-z_][A-Za-z0-9_]*)",
-                        describeJson(*name)));
+  std::string problem = checkModelName(name->text);
+  if (!problem.empty()) {
+    error(name->loc, llvm::formatv("name {0} {1}: it names the model's C "
+                                   "functions and macros",
+                                   describeJson(*name), problem));
     return fallback;
   }
   return name->text;
@@ -926,11 +944,15 @@ Tensor ModelImporter::importLayers(const JsonValue &layers,
       if (!id->isString() || id->text.empty())
         error(site, id->loc,
               "expected a non-empty string for id, got " + describeJson(*id));
-      else if (StringRef(id->text).contains('.') || id->text == "input")
+      else if (!isLayerId(id->text))
         error(site, id->loc,
-              llvm::formatv("id {0} is reserved (ids contain no '.' and "
-                            "\"input\" names the input)",
+              llvm::formatv("id {0} may hold only letters, digits, '_' and "
+                            "'-' (ids make the parameters' state_dict names, "
+                            "which the generated C header quotes)",
                             describeJson(*id)));
+      else if (id->text == "input")
+        error(site, id->loc,
+              "id \"input\" is reserved: it names the model's input");
       else
         ids.back() = id->text;
     }
@@ -1348,26 +1370,60 @@ Tensor ModelImporter::importPool(Layer &layer, const OpInfo &info) {
   return {result, *shape};
 }
 
+FailureOr<SmallVector<std::optional<int64_t>, 3>>
+ModelImporter::readOutputSize(const Layer &layer, unsigned rank) {
+  FailureOr<const JsonValue *> value = attribute(layer, "output_size");
+  if (failed(value))
+    return failure();
+  if (!*value) {
+    missing(layer, "output_size");
+    return failure();
+  }
+  auto readEntry = [&](const JsonValue &entry, const Twine &what,
+                       StringRef expected)
+      -> FailureOr<std::optional<int64_t>> {
+    FailureOr<const JsonValue *> resolved = resolve(layer, entry);
+    if (failed(resolved))
+      return failure();
+    if ((*resolved)->isNull())
+      return std::optional<int64_t>();
+    FailureOr<int64_t> size =
+        readIntValue(layer, entry, what, -kMaxElements, expected);
+    if (failed(size))
+      return failure();
+    return std::optional<int64_t>(*size);
+  };
+  return readPerDim<std::optional<int64_t>>(
+      layer, **value, "output_size", rank,
+      llvm::formatv("an integer, null or a list of {0} integer{1} or nulls",
+                    rank, rank == 1 ? "" : "s"),
+      "an integer or null", readEntry);
+}
+
 Tensor ModelImporter::importAdaptiveAvgPool(Layer &layer, const OpInfo &info) {
   bool global = info.kind == LayerKind::GlobalAvgPool;
-  FailureOr<Shape> outputSize =
-      global ? FailureOr<Shape>(Shape())
-             : readSizes(layer, "output_size", info.spatialRank, std::nullopt);
-  if (failed(outputSize) || !layer.ready() ||
+  FailureOr<SmallVector<std::optional<int64_t>, 3>> requested =
+      global ? SmallVector<std::optional<int64_t>, 3>()
+             : readOutputSize(layer, info.spatialRank);
+  if (failed(requested) || !layer.ready() ||
       (!global && failed(checkInputRank(layer, info))))
     return {};
 
   const Tensor &input = layer.inputs.front();
-  // Global pooling averages every spatial dimension to 1.
+  Shape outputSize;
+  // Global pooling averages every spatial dimension to 1; torch's None in
+  // an output_size (null here) keeps that dimension's input size.
   if (global && input.shape.size() > 2)
-    outputSize->assign(input.shape.size() - 2, 1);
+    outputSize.assign(input.shape.size() - 2, 1);
+  for (auto [i, size] : llvm::enumerate(*requested))
+    outputSize.push_back(size ? *size : input.shape[2 + i]);
   ShapeError shapeErr;
   FailureOr<Shape> shape =
-      inferAdaptiveAvgPoolShape(input.shape, *outputSize, shapeErr);
+      inferAdaptiveAvgPoolShape(input.shape, outputSize, shapeErr);
   if (failed(shape))
     return shapeError(layer, shapeErr);
   Value result = AdaptiveAvgPoolOp::create(
-      builder, layerLoc(layer), tensorType(*shape), input.value, *outputSize);
+      builder, layerLoc(layer), tensorType(*shape), input.value, outputSize);
   return {result, *shape};
 }
 
@@ -1641,8 +1697,9 @@ OwningOpRef<ModuleOp> ModelImporter::import() {
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())
           ->getBufferIdentifier());
 
-  std::optional<JsonValue> root = parseJson(
-      sourceMgr, [&](SMLoc loc, const Twine &message) { error(loc, message); });
+  std::optional<JsonValue> root =
+      parseJson(sourceMgr, lines,
+                [&](SMLoc loc, const Twine &message) { error(loc, message); });
   if (!root)
     return nullptr;
   if (!root->isObject()) {

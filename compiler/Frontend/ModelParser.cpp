@@ -24,6 +24,7 @@
 #include <iterator>
 #include <limits>
 
+using namespace mlir::netc;
 using namespace mlir::netc::frontend;
 
 const JsonMember *JsonValue::findMember(llvm::StringRef key) const {
@@ -107,9 +108,10 @@ public:
   /// tree's destructor recurse over the tree.
   static constexpr size_t kMaxDepth = 64;
 
-  TreeBuilder(llvm::StringRef buffer, JsonErrorFn error)
-      : buffer(buffer), readUpTo(buffer.begin()), tokenEnd(buffer.begin()),
-        error(error) {
+  TreeBuilder(llvm::StringRef buffer, const LineIndex &lines,
+              JsonErrorFn error)
+      : buffer(buffer), lines(lines), readUpTo(buffer.begin()),
+        tokenEnd(buffer.begin()), error(error) {
     // The lexer skips a UTF-8 byte order mark.
     if (buffer.starts_with("\xEF\xBB\xBF"))
       tokenEnd += 3;
@@ -166,7 +168,9 @@ public:
     JsonValue &object = *stack.back();
     if (const JsonMember *first = object.findMember(key))
       error(loc, llvm::formatv("duplicate key '{0}' (first given at line {1})",
-                               key, lineOf(first->keyLoc)));
+                               key,
+                               lines.lineAndColumn(first->keyLoc.getPointer())
+                                   .first));
     object.members.push_back({std::move(key), loc, JsonValue()});
     return true;
   }
@@ -212,11 +216,6 @@ private:
       ++pos;
     tokenEnd = readUpTo;
     return llvm::SMLoc::getFromPointer(pos);
-  }
-
-  unsigned lineOf(llvm::SMLoc loc) const {
-    return 1 + llvm::StringRef(buffer.begin(), loc.getPointer() - buffer.begin())
-                   .count('\n');
   }
 
   /// Adds a value where the current container (or the root) expects one.
@@ -269,6 +268,7 @@ private:
   }
 
   llvm::StringRef buffer;
+  const LineIndex &lines;
   /// How far the lexer has read; updated by TrackingIterator.
   const char *readUpTo;
   /// Where the previous event's token ended.
@@ -283,10 +283,10 @@ private:
 
 std::optional<JsonValue>
 mlir::netc::frontend::parseJson(const llvm::SourceMgr &sourceMgr,
-                                JsonErrorFn error) {
+                                const LineIndex &lines, JsonErrorFn error) {
   const llvm::MemoryBuffer *file =
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
-  TreeBuilder builder(file->getBuffer(), error);
+  TreeBuilder builder(file->getBuffer(), lines, error);
   if (!nlohmann::json::sax_parse(builder.begin(), builder.end(), &builder))
     return std::nullopt;
   return builder.takeRoot();

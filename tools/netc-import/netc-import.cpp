@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "netc/Frontend/ModelDiagnostics.h"
 #include "netc/Frontend/ModelImporter.h"
 
 #include "mlir/IR/AsmState.h"
@@ -37,7 +38,8 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
   mlir::MLIRContext context;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  mlir::netc::ModelDiagnosticHandler diagnostics(sourceMgr, &context,
+                                                 "netc-import", llvm::errs());
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::netc::importModel(sourceMgr, context);
   if (!module)
