@@ -41,6 +41,9 @@ public:
     b.setInsertionPointToEnd(module.getBody());
     auto entry = func::FuncOp::create(b, loc, name,
                                       b.getFunctionType(arguments, {}));
+    // The C ABI: every memref argument is a plain pointer (convert-func-to-
+    // llvm's per-function bare-pointer convention).
+    entry->setAttr("llvm.bareptr", b.getUnitAttr());
     body = entry.addEntryBlock();
     b.setInsertionPointToStart(body);
     batch = arith::IndexCastOp::create(b, loc, b.getIndexType(),

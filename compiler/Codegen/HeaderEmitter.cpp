@@ -23,12 +23,57 @@ static std::string formatDims(ArrayRef<int64_t> dims) {
          "]";
 }
 
-/// "{1, 28, 28}" as a C initializer.
+/// "{1, 28, 28}" as a C initializer; "{0}" for no dims, since C before C23
+/// has no empty initializer.
 static std::string formatInitializer(ArrayRef<int64_t> dims) {
+  if (dims.empty())
+    return "{0}";
   std::string text = formatDims(dims);
   text.front() = '{';
   text.back() = '}';
   return text;
+}
+
+/// `value` as a C float constant that reads back as the same float: %.9g
+/// round-trips, and a decimal point keeps "0" and "1" from becoming the
+/// invalid "0f" and "1f".
+static std::string cFloatLiteral(float value) {
+  std::string text =
+      llvm::formatv("{0}", llvm::format("%.9g", static_cast<double>(value)))
+          .str();
+  if (text.find_first_of(".e") == std::string::npos)
+    text += ".0";
+  return text + "f";
+}
+
+/// `text` as a C string literal. Parameter names come from the model file:
+/// escape everything that is not plainly printable, octal escapes since hex
+/// ones swallow following hex digits, and '?' against trigraphs.
+static std::string cStringLiteral(StringRef text) {
+  std::string literal = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\' || c == '?')
+      literal += {'\\', static_cast<char>(c)};
+    else if (c >= 0x20 && c < 0x7f)
+      literal += static_cast<char>(c);
+    else
+      literal += llvm::formatv("{0}", llvm::format("\\%03o", c)).str();
+  }
+  return literal + "\"";
+}
+
+/// `text` made safe inside a C block comment: no "*/" to end it early, no
+/// control characters (a newline would let the rest read as code).
+static std::string commentSafe(StringRef text) {
+  std::string safe;
+  for (char c : text) {
+    // Neither "*/" nor "/*" (which -Wcomment flags).
+    if ((c == '/' || c == '*') && !safe.empty() &&
+        safe.back() == (c == '/' ? '*' : '/'))
+      safe += ' ';
+    safe += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  return safe;
 }
 
 static StringRef cInitName(ParamInit init) {
@@ -97,6 +142,26 @@ static void emitTrainingApi(const ModelSignature &sig,
      << "    const float *input, " << target << ", int64_t batch,\n"
      << "    uint64_t seed, const float hparams[NETC_ADAM_HPARAMS], "
         "float *loss);\n\n";
+
+  // netc_model_entry_points holds steps whose target is `const void *`, so
+  // that one trainer serves labels and float targets; adapters give the
+  // typed steps that type without an incompatible function-pointer cast.
+  std::string rest = "const float *input, const void *target, int64_t batch, "
+                     "uint64_t seed, const float *hparams, float *loss";
+  std::string cast = training.classification ? "(const int32_t *)target"
+                                             : "(const float *)target";
+  os << "/* The entry points for netc_trainer_create (netc.h): */\n"
+     << "static inline void " << name << "_sgd_step_entry(float *params, "
+     << "float *momentum,\n    " << rest << ") {\n"
+     << "  " << name << "_sgd_step(params, momentum, input, " << cast
+     << ", batch, seed, hparams,\n      loss);\n}\n\n"
+     << "static inline void " << name << "_adam_step_entry(float *params, "
+     << "float *exp_avg,\n    float *exp_avg_sq, " << rest << ") {\n"
+     << "  " << name << "_adam_step(params, exp_avg, exp_avg_sq, input, "
+     << cast << ",\n      batch, seed, hparams, loss);\n}\n\n"
+     << "static const netc_model_entry_points " << name
+     << "_entry_points = {\n    " << name << "_forward, " << name
+     << "_sgd_step_entry, " << name << "_adam_step_entry};\n\n";
 }
 
 void mlir::netc::emitHeader(const ModelSignature &sig,
@@ -116,7 +181,7 @@ void mlir::netc::emitHeader(const ModelSignature &sig,
         "object netc emitted\n"
      << " * for it and the netc runtime into any C or C++ program:\n"
      << " *\n"
-     << " *   cc app.c " << name << ".o -lnetc_runtime -lm\n"
+     << " *   cc $(netc --cflags) app.c " << name << ".o $(netc --libs)\n"
      << " *\n"
      << " * Input:  float[batch]" ;
   for (int64_t d : sig.inputShape)
@@ -131,16 +196,21 @@ void mlir::netc::emitHeader(const ModelSignature &sig,
      << " bytes); each tensor\n"
      << " * starts on a 64-byte boundary:\n";
   for (const ParameterInfo &p : sig.params)
-    os << llvm::formatv(" *   {0,-32} {1,-18} at float {2}\n", p.name,
-                        formatDims(p.shape), p.offset);
+    os << llvm::formatv(" *   {0,-32} {1,-18} at float {2}\n",
+                        commentSafe(p.name), formatDims(p.shape), p.offset);
   os << " *\n"
-     << " * Example:\n"
+     << " * Example (a batch of 2):\n"
      << " *   float *params = " << name << "_params_create();\n"
      << " *   if (!params || netc_params_load_safetensors(&" << name
      << "_info, \"w.safetensors\",\n"
-     << " *                                               params) != NETC_OK)\n"
+     << " *                                 params) != NETC_OK) {\n"
      << " *     fprintf(stderr, \"%s\\n\", netc_last_error());\n"
-     << " *   " << name << "_forward(params, input, output, batch);\n"
+     << " *     return 1;\n"
+     << " *   }\n"
+     << " *   static float input[2 * " << macro << "_INPUT_FLOATS];\n"
+     << " *   static float output[2 * " << macro << "_OUTPUT_FLOATS];\n"
+     << " *   // ...fill input...\n"
+     << " *   " << name << "_forward(params, input, output, 2);\n"
      << " *   " << name << "_params_free(params);\n"
      << " */\n"
      << "#ifndef NETC_MODEL_" << macro << "_H\n"
@@ -169,20 +239,24 @@ void mlir::netc::emitHeader(const ModelSignature &sig,
   if (training)
     emitTrainingApi(sig, *training, os);
 
-  os << "static const netc_param_info " << name << "_param_table["
-     << std::max<size_t>(sig.params.size(), 1) << "] = {\n";
-  for (const ParameterInfo &p : sig.params)
-    // %.9g round-trips every float exactly.
-    os << llvm::formatv("  {\"{0}\", {1}, {2}, {3}, {4}, {5}, ", p.name,
-                        p.offset, p.numel, p.shape.size(),
-                        formatInitializer(p.shape), cInitName(p.init))
-       << llvm::format("%.9gf", p.initBound) << ", " << (p.isBuffer ? 1 : 0)
-       << "},\n";
-  os << "};\n\n"
-     << "/* What the runtime needs to know of the model. */\n"
+  // A model without parameters has no table (C has no empty arrays).
+  std::string table = "NULL";
+  if (!sig.params.empty()) {
+    table = name + "_param_table";
+    os << "static const netc_param_info " << table << "["
+       << sig.params.size() << "] = {\n";
+    for (const ParameterInfo &p : sig.params)
+      os << llvm::formatv("  {{{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}},\n",
+                          cStringLiteral(p.name), p.offset, p.numel,
+                          p.shape.size(), formatInitializer(p.shape),
+                          cInitName(p.init), cFloatLiteral(p.initBound),
+                          p.isBuffer ? 1 : 0);
+    os << "};\n\n";
+  }
+  os << "/* What the runtime needs to know of the model. */\n"
      << "static const netc_model_info " << name << "_info = {\n"
      << "  \"" << name << "\", " << sig.paramFloats << ", "
-     << sig.params.size() << ", " << name << "_param_table,\n"
+     << sig.params.size() << ", " << table << ",\n"
      << "  " << sig.inputShape.size() << ", "
      << formatInitializer(sig.inputShape) << ", " << sig.outputShape.size()
      << ", " << formatInitializer(sig.outputShape) << "};\n\n"

@@ -41,6 +41,9 @@ void netc::buildNetcToLinalgPipeline(OpPassManager &pm,
 }
 
 void netc::buildBufferizePipeline(OpPassManager &pm) {
+  // CSE shared one empty tensor among many destinations; a few each keep
+  // buffer reuse and the in-place analysis below linear in the layers.
+  pm.addNestedPass<func::FuncOp>(createNetcUnshareEmptyTensors());
   // Tensors to buffers across the module; results write straight into the
   // caller's output buffer (materialize_in_destination).
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -59,6 +62,10 @@ void netc::buildBufferizePipeline(OpPassManager &pm) {
 }
 
 void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  // A long function becomes a chain of calls to segments of it: what
+  // follows, and LLVM's optimizer, take time quadratic in a function's
+  // length.
+  pm.addPass(createNetcOutlineSegments());
   // Structured ops to loops, loops to branches.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
@@ -73,11 +80,10 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
-  // Static rank-0 memref arguments become plain pointers: the entry points
-  // are `void f(const float *, ..., int64_t batch)` in C.
-  ConvertFuncToLLVMPassOptions funcToLLVM;
-  funcToLLVM.useBarePtrCallConv = true;
-  pm.addPass(createConvertFuncToLLVMPass(funcToLLVM));
+  // The entry points (marked llvm.bareptr) take their static rank-0 memref
+  // arguments as plain pointers: `void f(const float *, ..., int64_t batch)`
+  // in C. Segments pass memref descriptors.
+  pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -50,6 +50,75 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
   ];
 }
 
+def NetcUnshareEmptyTensors
+    : Pass<"netc-unshare-empty-tensors", "func::FuncOp"> {
+  let summary = "Bound how many ops share one tensor.empty";
+  let description = [{
+    CSE merges identical `tensor.empty` ops, so that one empty tensor ends up
+    as the destination of every elementwise op of its shape. Sharing it lets
+    one-shot bufferization reuse a buffer along a chain of layers, but the
+    analysis weighs each write to it against all the others, a cost that
+    grows with the cube of the number of sharers (a chain of 1,000 relus
+    took a minute to bufferize). This pass gives each run of
+    `uses-per-empty-tensor` consecutive users (in program order) an empty
+    tensor of its own: buffers are still reused within a run, and the
+    analysis stays linear in the number of layers.
+
+    ```mlir
+    %e = tensor.empty(%n) : tensor<?x4xf32>
+    %1 = linalg.generic ... outs(%e : tensor<?x4xf32>)   // users 0..7
+    ...
+    %9 = linalg.generic ... outs(%e : tensor<?x4xf32>)   // user 8
+    // becomes
+    %e1 = tensor.empty(%n) : tensor<?x4xf32>
+    %9 = linalg.generic ... outs(%e1 : tensor<?x4xf32>)  // users 8..15
+    ```
+  }];
+  let options = [
+    Option<"usesPerEmptyTensor", "uses-per-empty-tensor", "unsigned", "8",
+           "Users that share one empty tensor at most">,
+  ];
+}
+
+def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
+  let summary = "Split long bufferized functions into called segments";
+  let description = [{
+    A model's entry point holds every layer, forward and backward, in one
+    block. Parts of the lowering to LLVM and LLVM's own optimizer take time
+    that grows with the square of a function's size (control-flow lowering
+    splits the block at every loop; LLVM's loop unroller collects the guards
+    of every earlier loop), which made a few thousand layers take minutes.
+    This pass cuts every function whose top-level ops exceed
+    `ops-per-segment` into consecutive segments, each moved into a private
+    function that the original calls in order: values from earlier segments
+    become arguments, values used later become results, constants are
+    cloned. Segments are marked `passthrough = ["noinline"]` (LLVM's
+    noinline), so that LLVM does not paste them back together; a segment holds dozens of layers, so a call
+    per segment costs nothing measurable.
+
+    ```mlir
+    func.func @net_forward(...) {
+      ... 1000 ops ...
+    }
+    // becomes
+    func.func @net_forward(...) {
+      %a:2 = call @net_forward_segment0(%x) : ...
+      %b = call @net_forward_segment1(%a#0, %a#1) : ...
+      ...
+    }
+    func.func private @net_forward_segment0(...)
+        attributes {passthrough = ["noinline"]} {...}
+    ```
+
+    Runs on bufferized code: memrefs crossing a segment boundary are
+    pointers, so no data moves.
+  }];
+  let options = [
+    Option<"opsPerSegment", "ops-per-segment", "unsigned", "256",
+           "Top-level ops per segment (constants not counted)">,
+  ];
+}
+
 def NetcLowerStridedCopies : Pass<"netc-lower-strided-copies", "func::FuncOp"> {
   let summary = "Turn memref.copy between strided views into linalg.copy";
   let description = [{

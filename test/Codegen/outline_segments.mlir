@@ -1,0 +1,47 @@
+// RUN: netc-opt %s --netc-outline-segments=ops-per-segment=2 | FileCheck %s
+// RUN: netc-opt %s --netc-outline-segments=ops-per-segment=2 --convert-linalg-to-loops --convert-scf-to-cf --finalize-memref-to-llvm --convert-func-to-llvm --convert-arith-to-llvm --convert-cf-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
+
+// Four counted ops (constants are not counted) in segments of two: the
+// entry point calls two private noinline functions in order. Values made
+// in a segment and used later are its results; values from before are its
+// arguments; constants are cloned where they are used.
+// CHECK-LABEL: func.func @entry(
+// CHECK-SAME:      %[[X:.*]]: memref<?x4xf32>, %[[Y:.*]]: memref<?x4xf32>)
+// CHECK-NEXT:    %[[T:.*]] = call @entry_segment0(%[[X]]) : (memref<?x4xf32>) -> memref<?x4xf32>
+// CHECK-NEXT:    call @entry_segment1(%[[T]], %[[Y]]) : (memref<?x4xf32>, memref<?x4xf32>) -> ()
+// CHECK-NEXT:    return
+// CHECK:       func.func private @entry_segment1(%[[TA:.*]]: memref<?x4xf32>, %[[OUT:.*]]: memref<?x4xf32>) attributes {passthrough = ["noinline"]}
+// CHECK-NEXT:    %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:    linalg.generic {{.*}} ins(%[[TA]] : memref<?x4xf32>) outs(%[[OUT]] : memref<?x4xf32>)
+// CHECK:           arith.maximumf %{{.*}}, %[[ZERO]]
+// CHECK:         memref.dealloc %[[TA]]
+// CHECK-NEXT:    return
+// CHECK:       func.func private @entry_segment0(%[[IN:.*]]: memref<?x4xf32>) -> memref<?x4xf32> attributes {passthrough = ["noinline"]}
+// CHECK-NEXT:    %[[Z:.*]] = arith.constant 0 : index
+// CHECK-NEXT:    %[[N:.*]] = memref.dim %[[IN]], %[[Z]]
+// CHECK-NEXT:    %[[TMP:.*]] = memref.alloc(%[[N]])
+// CHECK-NEXT:    return %[[TMP]]
+
+// Segments pass memref descriptors; the entry point keeps the bare-pointer
+// convention that its llvm.bareptr asks for.
+// LLVM: llvm.func @entry(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64
+// LLVM: llvm.func @entry_segment1({{.*}}) attributes {passthrough = ["noinline"]
+// LLVM: llvm.func @bare(%{{.*}}: !llvm.ptr, %{{.*}}: i64)
+#map = affine_map<(d0, d1) -> (d0, d1)>
+func.func @entry(%x: memref<?x4xf32>, %y: memref<?x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  %t = memref.alloc(%n) : memref<?x4xf32>
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]} ins(%t : memref<?x4xf32>) outs(%y : memref<?x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %t : memref<?x4xf32>
+  return
+}
+
+func.func @bare(%p: memref<f32>, %n: i64) attributes {llvm.bareptr} {
+  return
+}
