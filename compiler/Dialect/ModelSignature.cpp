@@ -2,6 +2,7 @@
 
 #include "netc/Dialect/ModelSignature.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -9,6 +10,20 @@
 
 using namespace mlir;
 using namespace mlir::netc;
+
+std::string mlir::netc::checkModelName(StringRef name) {
+  auto isWordChar = [](char c) { return llvm::isAlnum(c) || c == '_'; };
+  if (name.empty() || llvm::isDigit(name[0]) || !llvm::all_of(name, isWordChar))
+    return "is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)";
+  // C reserves identifiers that start with an underscore and a capital
+  // letter or contain two underscores (C++); the header makes both from the
+  // name.
+  if (name.starts_with("_") || name.contains("__"))
+    return "starts with '_' or contains '__', which C and C++ reserve";
+  if (name.equals_insensitive("netc") || name.starts_with_insensitive("netc_"))
+    return "clashes with the netc runtime's own names (netc_*, NETC_*)";
+  return "";
+}
 
 SmallVector<func::FuncOp> mlir::netc::getModelFunctions(ModuleOp module) {
   SmallVector<func::FuncOp> models;
@@ -61,6 +76,11 @@ FailureOr<ModelSignature> mlir::netc::getModelSignature(func::FuncOp model) {
     return model.emitOpError(
         "a netc model takes a (?, ...) f32 input, then its parameters, and "
         "returns one (?, ...) f32 tensor");
+
+  std::string nameProblem = checkModelName(model.getSymName());
+  if (!nameProblem.empty())
+    return model.emitOpError("model name '")
+           << model.getSymName() << "' " << nameProblem;
 
   ModelSignature sig;
   sig.name = model.getSymName().str();

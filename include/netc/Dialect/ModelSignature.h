@@ -61,6 +61,12 @@ struct TrainingSignature {
   int64_t bytesPerSample = 0;
 };
 
+/// Why `name` cannot name a model, or an empty string if it can. The
+/// generated header declares `<name>_forward`, `<NAME>_INPUT_FLOATS`, ...
+/// beside netc.h's `netc_*` and `NETC_*`, so a name must be a C identifier
+/// that neither C nor netc reserves.
+std::string checkModelName(StringRef name);
+
 /// The functions of `module` that hold models (marked `netc.model`).
 SmallVector<func::FuncOp> getModelFunctions(ModuleOp module);
 
