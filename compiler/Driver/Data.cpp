@@ -4,7 +4,12 @@
 
 #include "netc-c/netc.h"
 
-#include <cmath>
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
 #include <memory>
 #include <numeric>
 
@@ -12,6 +17,26 @@ using namespace mlir;
 using namespace mlir::netc;
 
 bool mlir::netc::isNpyPath(StringRef path) { return path.ends_with(".npy"); }
+
+LogicalResult mlir::netc::checkOutputPath(Location loc, StringRef path,
+                                          StringRef flag) {
+  if (path.empty())
+    return success();
+  if (llvm::sys::fs::is_directory(path))
+    return emitError(loc) << flag << " " << path
+                          << ": is a folder, expected a file name";
+  StringRef parent = llvm::sys::path::parent_path(path);
+  if (parent.empty())
+    parent = ".";
+  if (!llvm::sys::fs::is_directory(parent))
+    return emitError(loc) << flag << " " << path << ": no folder '" << parent
+                          << "' to write it in";
+  // Writing needs write and search permission on the folder.
+  if (::access(parent.str().c_str(), W_OK | X_OK) != 0)
+    return emitError(loc) << flag << " " << path << ": cannot write in '"
+                          << parent << "': " << std::strerror(errno);
+  return success();
+}
 
 FailureOr<Batch> mlir::netc::readNpyBatch(Location loc, StringRef path,
                                           ArrayRef<int64_t> sampleShape,
@@ -89,7 +114,13 @@ FailureOr<Batch> mlir::netc::readIdxImages(Location loc, StringRef path,
 LogicalResult mlir::netc::loadParameters(Location loc,
                                          const netc_model_info &model,
                                          StringRef weightsPath, uint64_t seed,
-                                         float *params) {
+                                         float *params, StringRef command) {
+  // Outputs of random weights are easily taken for real ones: say so.
+  if (weightsPath.empty() && !command.empty() && model.num_params > 0)
+    llvm::errs() << "netc " << command
+                 << ": no --weights given: the parameters are PyTorch-style "
+                    "random initialisation (--seed "
+                 << seed << ")\n";
   netc_status status =
       weightsPath.empty()
           ? netc_params_init(&model, seed, params)
@@ -106,27 +137,27 @@ LogicalResult mlir::netc::readTargets(Location loc, StringRef path,
                                       int64_t samples,
                                       std::vector<int32_t> &labels,
                                       std::vector<float> &targets) {
-  FailureOr<Batch> read =
-      readNpyBatch(loc, path, training.classification ? ArrayRef<int64_t>{}
-                                                      : sig.outputShape,
-                   training.classification ? "labels" : "target");
-  if (failed(read))
-    return failure();
-  if (read->batch != samples)
-    return emitError(loc) << path << ": " << read->batch
-                          << " targets for " << samples << " samples";
   if (!training.classification) {
+    FailureOr<Batch> read = readNpyBatch(loc, path, sig.outputShape, "target");
+    if (failed(read))
+      return failure();
+    if (read->batch != samples)
+      return emitError(loc) << path << ": " << read->batch
+                            << " targets for " << samples << " samples";
     targets = std::move(read->values);
     return success();
   }
-  int64_t classes = sig.outputShape[0];
-  labels.clear();
-  for (auto [i, value] : llvm::enumerate(read->values)) {
-    if (value != std::floor(value) || value < 0 || value >= classes)
-      return emitError(loc) << path << ": label " << i << " is " << value
-                            << ", expected a class index in [0, " << classes
-                            << ")";
-    labels.push_back(static_cast<int32_t>(value));
-  }
+  // Class labels are read exactly (int64 from torch, int32, uint8, or whole
+  // floats), never through float32.
+  int32_t *read = nullptr;
+  int64_t count = 0;
+  if (netc_labels_load_npy(path.str().c_str(), sig.outputShape[0], &read,
+                           &count) != NETC_OK)
+    return emitError(loc) << netc_last_error();
+  std::unique_ptr<int32_t, void (*)(int32_t *)> owner(read, netc_labels_free);
+  if (count != samples)
+    return emitError(loc) << path << ": " << count << " labels for " << samples
+                          << " samples";
+  labels.assign(read, read + count);
   return success();
 }

@@ -35,10 +35,11 @@ FailureOr<Batch> readIdxImages(Location loc, StringRef path, int64_t count,
 bool isNpyPath(StringRef path);
 
 /// Fills `params` from a safetensors file of PyTorch state_dict names, or,
-/// with no `weightsPath`, with PyTorch's default initialisation from `seed`.
+/// with no `weightsPath`, with PyTorch's default initialisation from `seed`
+/// (noted on stderr for `command`, when one is named).
 LogicalResult loadParameters(Location loc, const netc_model_info &model,
                              StringRef weightsPath, uint64_t seed,
-                             float *params);
+                             float *params, StringRef command = "");
 
 /// Reads training targets for `samples` samples: class labels (a .npy of
 /// integral values in [0, classes)) for cross entropy, else an array shaped
@@ -49,6 +50,11 @@ LogicalResult readTargets(Location loc, StringRef path,
                           const TrainingSignature &training, int64_t samples,
                           std::vector<int32_t> &labels,
                           std::vector<float> &targets);
+
+/// Checks, before any long work, that a file can be written at `path`
+/// (given by option `flag`): its folder exists and is writable and `path`
+/// is not a folder. An empty path passes.
+LogicalResult checkOutputPath(Location loc, StringRef path, StringRef flag);
 
 /// Owns a buffer from netc_params_create.
 struct ParamsDeleter {

@@ -79,6 +79,9 @@ LogicalResult mlir::netc::gradModel(ModuleOp module,
   FailureOr<ModelSignature> sig = getSignature(module);
   if (failed(sig))
     return failure();
+  if (failed(checkOutputPath(loc, options.outputPath, "-o")) ||
+      failed(checkOutputPath(loc, options.inputGradPath, "--input-grad")))
+    return failure();
   FailureOr<Batch> input =
       readNpyBatch(loc, options.inputPath, sig->inputShape, "input");
   if (failed(input))
@@ -92,7 +95,7 @@ LogicalResult mlir::netc::gradModel(ModuleOp module,
   if (failed(readTargets(loc, options.targetPath, *sig, run->model->training(),
                          run->batch, run->labels, run->targets)) ||
       failed(loadParameters(loc, run->model->info(), options.weightsPath,
-                            options.seed, run->params.get())))
+                            options.seed, run->params.get(), "grad")))
     return failure();
 
   std::vector<float> grads(run->model->info().param_floats);
@@ -161,8 +164,9 @@ LogicalResult mlir::netc::gradCheckModel(ModuleOp module,
   // the largest gradient: float rounding of the loss, and the kinks of relu
   // and max pooling a step may cross, bound what a difference resolves.
   float scale = 0;
-  for (float g : grads)
-    scale = std::max(scale, std::fabs(g));
+  for (const std::vector<float> *gradients : {&grads, &inputGrad})
+    for (float g : *gradients)
+      scale = std::max(scale, std::fabs(g));
   double h = options.step;
   bool passed = true;
   auto check = [&](StringRef name, float *values, const float *analytic,

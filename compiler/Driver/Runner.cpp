@@ -44,7 +44,10 @@ LogicalResult mlir::netc::runModel(ModuleOp module, const RunOptions &options) {
   if (failed(sig))
     return failure();
 
-  // Data first: a wrong file is reported before any compile time is spent.
+  // Data and paths first: a wrong file is reported before any compile time
+  // is spent.
+  if (failed(checkOutputPath(loc, options.outputPath, "-o")))
+    return failure();
   FailureOr<Batch> input =
       isNpyPath(options.inputPath)
           ? readNpyBatch(loc, options.inputPath, sig->inputShape, "input")
@@ -62,7 +65,7 @@ LogicalResult mlir::netc::runModel(ModuleOp module, const RunOptions &options) {
     return emitError(loc) << "cannot allocate " << sig->paramFloats * 4
                           << " bytes of parameters";
   if (failed(loadParameters(loc, (*model)->info(), options.weightsPath,
-                            options.seed, params.get())))
+                            options.seed, params.get(), "run")))
     return failure();
   FailureOr<netc_forward_fn> forward =
       (*model)->lookup<netc_forward_fn>("forward", loc);

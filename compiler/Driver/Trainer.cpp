@@ -15,6 +15,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 
+#include <unistd.h>
+
 using namespace mlir;
 using namespace mlir::netc;
 
@@ -77,11 +79,20 @@ static LogicalResult fitIdx(Location loc, netc_trainer *trainer,
   fit.checkpoint_path =
       options.checkpointPath.empty() ? nullptr : options.checkpointPath.c_str();
   fit.checkpoint_every = options.checkpointEvery;
-  fit.resume = options.resume;
+  // A resumed trainer has loaded the checkpoint already (trainModel).
   fit.progress = netc_progress_bar;
   fit.epoch_end = netc_epoch_summary;
+  int64_t epochsDone = 0, batchesDone = 0;
+  netc_trainer_position(trainer, &epochsDone, &batchesDone);
+  if (epochsDone >= options.epochs)
+    llvm::errs() << "netc train: " << options.checkpointPath << " has "
+                 << epochsDone << " epochs done already; --epochs "
+                 << options.epochs << " leaves none to train\n";
   netc_fit_report report{};
   netc_status status = netc_fit(trainer, &fit, &report);
+  // On a terminal, an epoch cut short leaves its progress bar open.
+  if (status != NETC_OK && report.batches_run > 0 && ::isatty(STDERR_FILENO))
+    llvm::errs() << "\n";
   // The history so far is worth plotting even when training stopped.
   int64_t epochs = 0;
   const netc_epoch_result *history = netc_trainer_history(trainer, &epochs);
@@ -117,8 +128,14 @@ static LogicalResult stepArrays(Location loc, netc_trainer *trainer,
                          input->batch, labels, targets)))
     return failure();
   int64_t samples = input->batch, batchSize = options.batchSize;
-  int64_t batches = (samples + batchSize - 1) / batchSize;
-  int64_t steps = options.steps ? options.steps : options.epochs * batches;
+  if (samples == 0)
+    return emitError(loc) << options.inputPath << ": no samples to train on";
+  // Without overflow: batchSize may be anything up to INT64_MAX.
+  int64_t batches = samples / batchSize + (samples % batchSize != 0);
+  int64_t steps = options.steps;
+  if (!steps && __builtin_mul_overflow(options.epochs, batches, &steps))
+    return emitError(loc) << "--epochs " << options.epochs << " of "
+                          << batches << " batches are too many steps";
   for (int64_t step = 0; step < steps; ++step) {
     int64_t first = (step % batches) * batchSize;
     int64_t count = std::min(batchSize, samples - first);
@@ -139,11 +156,69 @@ static LogicalResult stepArrays(Location loc, netc_trainer *trainer,
   return success();
 }
 
+/// The options `flags` give: their values over `base` (PyTorch's defaults
+/// for the kind, or a resumed checkpoint's options). With `resumed`, says on
+/// stderr which of the checkpoint's options a flag replaces.
+static netc_optimizer_options applyFlags(const OptimizerFlags &flags,
+                                         netc_optimizer_options options,
+                                         bool resumed) {
+  static constexpr struct {
+    const char *flag;
+    std::optional<double> OptimizerFlags::*given;
+    double netc_optimizer_options::*field;
+  } kFields[] = {
+      {"lr", &OptimizerFlags::lr, &netc_optimizer_options::lr},
+      {"momentum", &OptimizerFlags::momentum,
+       &netc_optimizer_options::momentum},
+      {"dampening", &OptimizerFlags::dampening,
+       &netc_optimizer_options::dampening},
+      {"weight-decay", &OptimizerFlags::weightDecay,
+       &netc_optimizer_options::weight_decay},
+      {"beta1", &OptimizerFlags::beta1, &netc_optimizer_options::beta1},
+      {"beta2", &OptimizerFlags::beta2, &netc_optimizer_options::beta2},
+      {"eps", &OptimizerFlags::eps, &netc_optimizer_options::eps},
+  };
+  for (const auto &field : kFields) {
+    const std::optional<double> &given = flags.*field.given;
+    double &value = options.*field.field;
+    if (!given || *given == value)
+      continue;
+    if (resumed)
+      llvm::errs() << "netc train: --" << field.flag << " "
+                   << llvm::format("%g", *given)
+                   << " replaces the checkpoint's "
+                   << llvm::format("%g", value) << "\n";
+    value = *given;
+  }
+  if (flags.nesterov && *flags.nesterov != bool(options.nesterov)) {
+    if (resumed)
+      llvm::errs() << "netc train: --nesterov="
+                   << (*flags.nesterov ? "true" : "false")
+                   << " replaces the checkpoint's "
+                   << (options.nesterov ? "true" : "false") << "\n";
+    options.nesterov = *flags.nesterov;
+  }
+  return options;
+}
+
 LogicalResult mlir::netc::trainModel(ModuleOp module,
                                      const TrainOptions &options) {
   Location loc = UnknownLoc::get(module.getContext());
-  if (netc_optimizer_options_check(&options.optimizer) != NETC_OK)
+  // Everything that can be checked before training is: a typo in an output
+  // path must not cost a finished run.
+  if (failed(checkOutputPath(loc, options.outputPath, "-o")) ||
+      failed(checkOutputPath(loc, options.checkpointPath, "--checkpoint")) ||
+      failed(checkOutputPath(loc, options.plotPath, "--plot")))
+    return failure();
+  if (options.resume && !llvm::sys::fs::exists(options.checkpointPath))
+    return emitError(loc) << "--resume: no checkpoint "
+                          << options.checkpointPath << " to resume from";
+  netc_optimizer_options optimizer = applyFlags(
+      options.optimizer,
+      netc_optimizer_options_default(options.optimizer.kind), false);
+  if (netc_optimizer_options_check(&optimizer) != NETC_OK)
     return emitError(loc) << netc_last_error();
+
   FailureOr<std::unique_ptr<LinkedModel>> model =
       LinkedModel::create(module, /*training=*/true);
   if (failed(model))
@@ -152,10 +227,21 @@ LogicalResult mlir::netc::trainModel(ModuleOp module,
   if (failed(entry))
     return failure();
   netc_trainer *created = nullptr;
-  if (netc_trainer_create(&(*model)->info(), &*entry, &options.optimizer,
+  if (netc_trainer_create(&(*model)->info(), &*entry, &optimizer,
                           options.seed, &created) != NETC_OK)
     return emitError(loc) << netc_last_error();
   std::unique_ptr<netc_trainer, TrainerDeleter> trainer(created);
+  if (options.resume) {
+    // The checkpoint's options go on unless a flag replaces one.
+    if (netc_trainer_load_checkpoint(trainer.get(),
+                                     options.checkpointPath.c_str()) !=
+        NETC_OK)
+      return emitError(loc) << netc_last_error();
+    optimizer = applyFlags(options.optimizer,
+                           *netc_trainer_options(trainer.get()), true);
+    if (netc_trainer_set_options(trainer.get(), &optimizer) != NETC_OK)
+      return emitError(loc) << netc_last_error();
+  }
   if (!options.weightsPath.empty() &&
       failed(loadParameters(loc, (*model)->info(), options.weightsPath,
                             options.seed, netc_trainer_params(trainer.get()))))

@@ -18,6 +18,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+
 namespace mlir::netc {
 
 /// How far `netc compile` goes, in pipeline order.
@@ -26,8 +28,9 @@ enum class EmitKind { Mlir, Linalg, LLVMIR, Object, Header };
 /// Registers everything the driver's pipelines and translations need.
 void registerDriverDialects(DialectRegistry &registry);
 
-/// Reads the model file at `path` into `sourceMgr` and imports it. Null, with
-/// the problems reported, if the file cannot be read or is not a valid model.
+/// Reads the model file at `path` into `sourceMgr` and imports it; a `.mlir`
+/// file is parsed as a module of netc models instead. Null, with the
+/// problems reported, if the file cannot be read or is not a valid model.
 OwningOpRef<ModuleOp> loadModel(StringRef path, llvm::SourceMgr &sourceMgr,
                                 MLIRContext &context);
 
@@ -92,6 +95,16 @@ struct GradCheckOptions {
 /// loss, on random parameters and data; fails if any probe disagrees.
 LogicalResult gradCheckModel(ModuleOp module, const GradCheckOptions &options);
 
+/// Optimizer options as given on the command line: the kind, and the
+/// values given, which replace PyTorch's defaults for the kind or, when
+/// resuming, the checkpoint's options.
+struct OptimizerFlags {
+  netc_optimizer_kind kind = NETC_OPTIMIZER_SGD;
+  std::optional<double> lr, momentum, dampening, weightDecay, beta1, beta2,
+      eps;
+  std::optional<bool> nesterov;
+};
+
 /// What `netc train` trains on and how.
 struct TrainOptions {
   /// IDX data: a folder with train-images-idx3-ubyte(.gz),
@@ -103,11 +116,13 @@ struct TrainOptions {
   int64_t batchSize = 64;
   int64_t steps = 0; ///< arrays: steps to take (0: one pass per epoch)
   float mean = 0.1307f, stddev = 0.3081f;
-  netc_optimizer_options optimizer{};
+  OptimizerFlags optimizer;
   uint64_t seed = 0;
   std::string weightsPath;    ///< initial weights (else initialised)
   std::string checkpointPath; ///< written atomically every epoch
   int64_t checkpointEvery = 0;
+  /// Continue from `checkpointPath`: its weights, optimizer state and
+  /// options (but those given in `optimizer`), and its place in the data.
   bool resume = false;
   std::string outputPath; ///< the trained weights (safetensors)
   std::string plotPath;   ///< loss and accuracy per epoch (PNG)
