@@ -11,8 +11,9 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.netc_obj_root, "test")
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
-                   "Unit"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+config.substitutions.append(("%netc_build", config.netc_obj_root))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -35,3 +36,8 @@ config.substitutions.append(("%python", python))
 if os.path.exists(python) and os.system(
         python + " -c 'import torch, numpy' >/dev/null 2>&1") == 0:
     config.available_features.add("torch")
+
+# The build-graph checks read ninja's deps log.
+if os.path.exists(os.path.join(config.netc_obj_root, "build.ninja")) and \
+        shutil.which("ninja"):
+    config.available_features.add("ninja")

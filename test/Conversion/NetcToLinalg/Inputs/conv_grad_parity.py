@@ -5,9 +5,9 @@ netc.channel_sum) in a C entry point written here:
 `void <name>(const float *operand..., float *result, int64_t batch)`, which
 views each pointer as a row-major tensor whose leading `?` is the batch, as
 netc-export-entry-points does for models. All cases go into one module,
-compiled with op_parity.py's pipeline (netc-opt --netc-compile-pipeline,
-mlir-translate, the C compiler) into a shared library and called through
-ctypes on a random input, weight and result gradient. The reference is
+compiled with op_parity.py's compile_library (`netc compile` into an object
+as for models, linked into a shared library) and called through ctypes on a
+random input, weight and result gradient. The reference is
 torch.autograd.grad, in float64 from the same float32 values, of the
 convolution as nn.ConvNd computes it (F.pad for the padding modes and for
 asymmetric padding, then F.convNd); every element must satisfy
@@ -48,8 +48,9 @@ class Case:
         args = ["%a{0}: memref<f32>".format(i)
                 for i in range(len(self.operands))]
         args += ["%out: memref<f32>", "%batch: i64"]
-        lines.append("func.func @{0}({1}) {{".format(self.name,
-                                                     ", ".join(args)))
+        # A C entry point: bare pointers, as netc-export-entry-points makes.
+        lines.append("func.func @{0}({1}) attributes {{llvm.bareptr}} {{"
+                     .format(self.name, ", ".join(args)))
         lines.append("  %n = arith.index_cast %batch : i64 to index")
 
         def view(pointer, shape):

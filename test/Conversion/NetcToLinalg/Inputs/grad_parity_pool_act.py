@@ -6,8 +6,8 @@ netc.matmul, netc.activation_grad, netc.softmax_grad, netc.mul) in a C entry
 point written here: `void <name>(const float *operand..., float *result,
 int64_t batch)`, which views each pointer as a row-major tensor whose `?`
 dimensions are the batch. All cases go into one module, compiled with
-op_parity.py's pipeline (netc-opt --netc-compile-pipeline, mlir-translate,
-the C compiler) into a shared library, and called through ctypes on random
+op_parity.py's compile_library (`netc compile` into an object as for
+models, linked into a shared library), and called through ctypes on random
 inputs and result gradients. The reference is torch.autograd.grad of the
 forward op in float64 (from the same float32 inputs); every element must
 satisfy |netc - torch| <= atol + rtol |torch|.
@@ -89,8 +89,9 @@ class Case:
         result_shape = self.result_shape()
         shapes = self.shapes + [result_shape]
         args = ["%a{0}: memref<f32>".format(i) for i in range(len(shapes))]
-        lines = ["func.func @{0}({1}, %batch: i64) {{".format(
-                     self.name, ", ".join(args)),
+        # A C entry point: bare pointers, as netc-export-entry-points makes.
+        lines = ["func.func @{0}({1}, %batch: i64) attributes {{llvm.bareptr}}"
+                 " {{".format(self.name, ", ".join(args)),
                  "  %n = arith.index_cast %batch : i64 to index"]
         names, types = [], []
         for i, shape in enumerate(shapes):

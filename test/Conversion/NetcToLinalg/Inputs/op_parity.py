@@ -1,10 +1,11 @@
 """Checks every netc-to-linalg lowering numerically against PyTorch.
 
 Each case is one netc op wrapped in a model function. All cases go into one
-module, which is compiled with `netc-opt --netc-compile-pipeline`,
-`mlir-translate` and the C compiler into a shared library; each model's
-`<name>_forward` entry point is then called through ctypes on a random batch
-and compared with the same op evaluated by torch (CPU, float32).
+module, which `netc compile` turns into an object (the shipped path: host
+CPU features, O3) and the C compiler links into a shared library; each
+model's `<name>_forward` entry point is then called through ctypes on a
+random batch and compared with the same op evaluated by torch (CPU,
+float32).
 """
 import argparse
 import ctypes
@@ -328,9 +329,8 @@ def pack(params):
 def parse_args(description):
     """The options every parity harness takes."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--opt", required=True, help="netc-opt")
-    parser.add_argument("--translate", default="mlir-translate")
-    parser.add_argument("--cc", required=True, help="C compiler")
+    parser.add_argument("--netc", required=True, help="the netc compiler")
+    parser.add_argument("--cc", required=True, help="C compiler (links)")
     parser.add_argument("--work", required=True, help="scratch directory")
     parser.add_argument("--batch", type=int, default=3)
     parser.add_argument("--rtol", type=float, default=1e-5)
@@ -338,22 +338,19 @@ def parse_args(description):
     return parser.parse_args()
 
 
-def compile_library(args, text):
-    """Compiles the module `text` with --netc-compile-pipeline into a shared
+def compile_library(args, text, name="ops"):
+    """Compiles the module `text` as users' models are compiled, into the
+    object `netc compile` emits (host CPU, O3), links that into a shared
     library in args.work and loads it."""
     os.makedirs(args.work, exist_ok=True)
-    source = os.path.join(args.work, "ops.mlir")
+    source = os.path.join(args.work, name + ".mlir")
     with open(source, "w") as f:
         f.write(text)
-    llvm_mlir = os.path.join(args.work, "ops.llvm.mlir")
-    ll = os.path.join(args.work, "ops.ll")
-    lib = os.path.join(args.work, "ops.so")
-    subprocess.check_call([args.opt, source, "--netc-compile-pipeline",
-                           "-o", llvm_mlir])
-    subprocess.check_call([args.translate, "--mlir-to-llvmir", llvm_mlir,
-                           "-o", ll])
-    subprocess.check_call([args.cc, "-O1", "-shared", "-fPIC",
-                           "-Wno-override-module", ll, "-o", lib, "-lm"])
+    obj = os.path.join(args.work, name + ".o")
+    lib = os.path.join(args.work, name + ".so")
+    subprocess.check_call([args.netc, "compile", source, "--training=false",
+                           "-o", obj])
+    subprocess.check_call([args.cc, "-shared", obj, "-o", lib, "-lm"])
     return ctypes.CDLL(lib)
 
 

@@ -5,8 +5,8 @@ batch_norm_train and its gradient, dropout_train, the SGD and Adam updates)
 wrapped in a C entry
 point `void <name>(operand pointers..., result pointers..., int64_t batch)`
 whose tensors are views of caller memory. All cases go into one module,
-compiled with `netc-opt --netc-compile-pipeline`, `mlir-translate` and the C
-compiler into a shared library, and called through ctypes. The results are
+compiled by `netc compile` into an object as models are (host CPU, O3),
+linked into a shared library and called through ctypes. The results are
 compared with torch (CPU, float32): the op's functional form, autograd for
 the gradients, torch.optim.SGD/Adam/AdamW over three consecutive steps for
 the updates. Dropout's mask cannot match torch's generator; it is checked
@@ -14,13 +14,13 @@ statistically and for determinism instead.
 """
 import argparse
 import ctypes
-import os
-import subprocess
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from op_parity import compile_library
 
 # ------------------------------------------------------------- wrappers ---
 F32, I32, F32_SCALAR, I64_SCALAR = "f32", "i32", "f32 scalar", "i64 scalar"
@@ -124,7 +124,9 @@ class Entry:
                 "writable {1} : ({2}, {3}) -> ()".format(
                     value, view, result.tensor_type(), result.memref_type()))
         args.append("%batch: i64")
-        return "func.func @{0}({1}) {{\n{2}\n  return\n}}\n".format(
+        # A C entry point: bare pointers, as netc-export-entry-points makes.
+        return ("func.func @{0}({1}) attributes {{llvm.bareptr}} {{\n{2}\n"
+                "  return\n}}\n").format(
             self.name, ", ".join(args), "\n".join(lines))
 
     def call(self, library, inputs, batch):
@@ -506,9 +508,8 @@ def check_adam(check, library, entry):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--opt", required=True, help="netc-opt")
-    parser.add_argument("--translate", default="mlir-translate")
-    parser.add_argument("--cc", required=True, help="C compiler")
+    parser.add_argument("--netc", required=True, help="the netc compiler")
+    parser.add_argument("--cc", required=True, help="C compiler (links)")
     parser.add_argument("--work", required=True, help="scratch directory")
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--atol", type=float, default=1e-6)
@@ -522,21 +523,8 @@ def main():
     entries = [e for _, pair in ce + mse for e in pair] + [
         e for _, pair in bn for e in pair] + [e for _, e in dropout] + [
             sgd, adam]
-
-    os.makedirs(args.work, exist_ok=True)
-    source = os.path.join(args.work, "train_ops.mlir")
-    with open(source, "w") as f:
-        f.write("\n".join(entry.mlir() for entry in entries))
-    llvm_mlir = os.path.join(args.work, "train_ops.llvm.mlir")
-    ll = os.path.join(args.work, "train_ops.ll")
-    lib = os.path.join(args.work, "train_ops.so")
-    subprocess.check_call([args.opt, source, "--netc-compile-pipeline",
-                           "-o", llvm_mlir])
-    subprocess.check_call([args.translate, "--mlir-to-llvmir", llvm_mlir,
-                           "-o", ll])
-    subprocess.check_call([args.cc, "-O1", "-shared", "-fPIC",
-                           "-Wno-override-module", ll, "-o", lib, "-lm"])
-    library = ctypes.CDLL(lib)
+    library = compile_library(
+        args, "\n".join(entry.mlir() for entry in entries), "train_ops")
 
     check = Checker(args.rtol, args.atol)
     check_cross_entropy(check, library, ce)
