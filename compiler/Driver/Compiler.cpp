@@ -78,6 +78,7 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
                                            TrainingSignature &training) {
   OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
   PassManager pm(module->getContext());
+  applyDefaultTimingPassManagerCLOptions(pm);
   PipelineOptions options;
   options.training = true;
   buildNetcToLinalgPipeline(pm, options);

@@ -11,7 +11,6 @@
 #include "netc/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -51,12 +50,13 @@ void netc::buildBufferizePipeline(OpPassManager &pm) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  // Temporaries of dynamic batch size are heap allocated: free each one.
-  bufferization::buildBufferDeallocationPipeline(pm);
   // Folds what bufferization leaves behind (self-copies on subviews, casts).
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // Temporaries are heap allocated (most have the dynamic batch size): free
+  // each one after its last use.
+  pm.addNestedPass<func::FuncOp>(createNetcFreeTemporaries());
   // Copies between strided views would call MLIR's runner library.
   pm.addNestedPass<func::FuncOp>(createNetcLowerStridedCopies());
 }
