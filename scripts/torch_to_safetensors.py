@@ -20,24 +20,24 @@ import json
 import struct
 import sys
 
-import torch
-
+# torch's dtype names and their safetensors names.
 DTYPES = {
-    torch.float32: "F32",
-    torch.float64: "F64",
-    torch.float16: "F16",
-    torch.bfloat16: "BF16",
-    torch.int64: "I64",
-    torch.int32: "I32",
-    torch.int16: "I16",
-    torch.int8: "I8",
-    torch.uint8: "U8",
-    torch.bool: "BOOL",
+    "float32": "F32",
+    "float64": "F64",
+    "float16": "F16",
+    "bfloat16": "BF16",
+    "int64": "I64",
+    "int32": "I32",
+    "int16": "I16",
+    "int8": "I8",
+    "uint8": "U8",
+    "bool": "BOOL",
 }
 
 
 def state_dict_of(obj, path):
     """The {name: tensor} that `obj`, loaded from `path`, holds."""
+    import torch
     if isinstance(obj, torch.nn.Module):
         obj = obj.state_dict()
     if not isinstance(obj, dict):
@@ -51,29 +51,32 @@ def state_dict_of(obj, path):
     return obj
 
 
-def tensor_bytes(tensor):
-    """The raw little-endian bytes of `tensor`, C-contiguous."""
+def tensor_entry(tensor):
+    """(safetensors dtype, shape, raw little-endian C-contiguous bytes)."""
+    import torch
     tensor = tensor.detach().cpu().contiguous()
-    if tensor.dtype not in DTYPES:
+    dtype = DTYPES.get(str(tensor.dtype).replace("torch.", ""))
+    if dtype is None:
         raise ValueError("dtype %s has no safetensors name" % tensor.dtype)
     # NumPy has no bfloat16: its bits go out as int16.
     if tensor.dtype == torch.bfloat16:
         tensor = tensor.view(torch.int16)
     array = tensor.numpy()
-    return array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+    data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+    return dtype, list(tensor.shape), data
 
 
-def write_safetensors(path, tensors):
-    """Writes {name: tensor} to `path` as safetensors."""
+def write_safetensors(path, entries, metadata=None):
+    """Writes {name: (dtype, shape, data bytes)} to `path` as safetensors, in
+    the dict's order (needs neither torch nor NumPy)."""
     header, blobs, offset = {}, [], 0
-    for name, tensor in tensors.items():
-        data = tensor_bytes(tensor)
-        header[name] = {"dtype": DTYPES[tensor.dtype],
-                        "shape": list(tensor.shape),
+    for name, (dtype, shape, data) in entries.items():
+        header[name] = {"dtype": dtype, "shape": list(shape),
                         "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
-    header["__metadata__"] = {"format": "pt"}
+    if metadata is not None:
+        header["__metadata__"] = metadata
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:
@@ -86,8 +89,11 @@ def main(argv):
     if len(argv) != 3:
         sys.exit("usage: torch_to_safetensors.py IN.pt OUT.safetensors")
     source, target = argv[1], argv[2]
+    import torch
     tensors = state_dict_of(torch.load(source, map_location="cpu"), source)
-    write_safetensors(target, tensors)
+    write_safetensors(target, {name: tensor_entry(tensor)
+                               for name, tensor in tensors.items()},
+                      metadata={"format": "pt"})
     print("%s: %d tensors written to %s" % (source, len(tensors), target))
 
 

@@ -23,6 +23,11 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "scripts"))
+from torch_to_safetensors import \
+    write_safetensors as write_safetensors_entries  # noqa: E402
+
 
 def write_npy(path, array):
     """Writes `array` as a float32 .npy file."""
@@ -35,26 +40,12 @@ def read_npy(path):
 
 
 def write_safetensors(path, tensors):
-    """Writes {name: array} as an F32 safetensors file.
-
-    The format: an 8-byte little-endian header length, a JSON header (padded
-    with spaces to a multiple of 8) mapping each name to its dtype, shape and
-    [begin, end) byte offsets in the data section, then the raw data.
-    """
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        data = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32",
-                        "shape": list(np.shape(tensors[name])),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        f.writelines(blobs)
+    """Writes {name: array} as an F32 safetensors file, names sorted (the
+    format's writer is scripts/torch_to_safetensors.py's)."""
+    write_safetensors_entries(path, {
+        name: ("F32", np.shape(tensors[name]),
+               np.ascontiguousarray(tensors[name], dtype="<f4").tobytes())
+        for name in sorted(tensors)})
 
 
 def read_safetensors(path):
