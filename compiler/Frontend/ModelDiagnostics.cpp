@@ -3,6 +3,8 @@
 #include "netc/Frontend/ModelDiagnostics.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
@@ -78,6 +80,34 @@ static StringRef severityName(DiagnosticSeverity severity) {
   llvm_unreachable("unknown severity");
 }
 
+/// Writes `text` with control characters (a hostile file's terminal
+/// escapes among them: ASCII and C1 controls) and bytes that are not UTF-8
+/// as '?', and tabs as one space, so that the caret under a quoted line
+/// still lines up.
+static void writePrintable(llvm::raw_ostream &os, StringRef text) {
+  const auto *bytes = reinterpret_cast<const llvm::UTF8 *>(text.data());
+  const llvm::UTF8 *end = bytes + text.size();
+  while (bytes < end) {
+    llvm::UTF8 c = *bytes;
+    if (c < 0x80) {
+      os << (c == '\t' ? ' ' : llvm::isPrint(c) ? char(c) : '?');
+      ++bytes;
+      continue;
+    }
+    const llvm::UTF8 *start = bytes;
+    llvm::UTF32 codePoint;
+    if (llvm::convertUTF8Sequence(&bytes, end, &codePoint,
+                                  llvm::strictConversion) !=
+            llvm::conversionOK ||
+        codePoint < 0xA0) {
+      os << '?';
+      bytes = start + 1;
+      continue;
+    }
+    os << StringRef(reinterpret_cast<const char *>(start), bytes - start);
+  }
+}
+
 void ModelDiagnosticHandler::print(Diagnostic &diagnostic) {
   if (diagnostic.getSeverity() == DiagnosticSeverity::Error &&
       ++errors > kMaxErrors) {
@@ -92,12 +122,17 @@ void ModelDiagnosticHandler::print(Diagnostic &diagnostic) {
     return position ? WalkResult::interrupt() : WalkResult::advance();
   });
   StringRef severity = severityName(diagnostic.getSeverity());
+  std::string message = diagnostic.str();
   if (!position) {
-    os << tool << ": " << severity << ": " << diagnostic << "\n";
+    os << tool << ": " << severity << ": ";
+    writePrintable(os, message);
+    os << "\n";
   } else {
     unsigned line = position.getLine(), column = position.getColumn();
     os << position.getFilename().getValue() << ":" << line << ":" << column
-       << ": " << severity << ": " << diagnostic << "\n";
+       << ": " << severity << ": ";
+    writePrintable(os, message);
+    os << "\n";
     StringRef buffer;
     if (const LineIndex *index = indexOf(position.getFilename(), buffer)) {
       // A window of the line that ends or starts at the line's ends, or
@@ -112,10 +147,8 @@ void ModelDiagnosticHandler::print(Diagnostic &diagnostic) {
       StringRef window = text.substr(begin, kQuotedColumns);
       StringRef before = begin > 0 ? "..." : "";
       StringRef after = begin + window.size() < text.size() ? "..." : "";
-      // Tabs print as one space so that the caret lines up.
       os << before;
-      for (char c : window)
-        os << static_cast<char>(c == '\t' ? ' ' : c);
+      writePrintable(os, window);
       os << after << "\n"
          << std::string(before.size() + col - begin, ' ') << "^\n";
     }
