@@ -1,6 +1,7 @@
 //===- InitAll.cpp - Register everything netc defines ---------------------===//
 
 #include "netc/InitAll.h"
+#include "netc/CPU/Passes.h"
 #include "netc/Codegen/Passes.h"
 #include "netc/Conversion/Passes.h"
 #include "netc/Dialect/NetcDialect.h"
@@ -15,5 +16,6 @@ void mlir::netc::registerAllPasses() {
   registerNetcConversionPasses();
   registerNetcTransformsPasses();
   registerNetcCodegenPasses();
+  registerNetcCPUPasses();
   registerPipelines();
 }

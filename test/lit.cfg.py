@@ -27,7 +27,8 @@ config.substitutions.append(
     ("%netc_cflags", "-I{0}/include".format(config.netc_src_root)))
 config.substitutions.append(
     ("%netc_ldflags",
-     "-L{0} -lnetc_runtime -Wl,-rpath,{0} -lm".format(config.netc_lib_dir)))
+     "-L{0} -lnetc_runtime -Wl,-rpath,{0} -L{1} -Wl,-rpath,{1} -lomp -lm"
+     .format(config.netc_lib_dir, config.netc_openmp_lib_dir)))
 config.substitutions.append(("%netc_src", config.netc_src_root))
 
 # PyTorch parity tests run the Debian interpreter that sees python3-torch.

@@ -6,11 +6,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "netc/Pipelines/Pipelines.h"
+#include "netc/CPU/Passes.h"
 #include "netc/Codegen/Passes.h"
 #include "netc/Conversion/Passes.h"
 #include "netc/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -37,6 +41,18 @@ void netc::buildNetcToLinalgPipeline(OpPassManager &pm,
   pm.addPass(createSymbolDCEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
+
+void netc::buildCPUCodegenPipeline(OpPassManager &pm) {
+  // A strategy per op from its kind and shapes (CPU/Strategy.cpp), then
+  // applied: batches across threads, convolutions vectorized along rows.
+  pm.addNestedPass<func::FuncOp>(createNetcSelectCPUStrategy());
+  pm.addNestedPass<func::FuncOp>(createNetcTileAndVectorize());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // Accumulators out of the reduction loops: they stay in registers.
+  pm.addPass(createLoopInvariantSubsetHoistingPass());
+  pm.addPass(createCanonicalizerPass());
 }
 
 void netc::buildBufferizePipeline(OpPassManager &pm) {
@@ -66,17 +82,30 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // follows, and LLVM's optimizer, take time quadratic in a function's
   // length.
   pm.addPass(createNetcOutlineSegments());
-  // Structured ops to loops, loops to branches.
+  // Thread tiles become OpenMP parallel loops (libomp at run time).
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  // Structured ops left unvectorized become loops; n-d vector transfers
+  // become 1-d ones.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Dot products' multi-reductions to per-row vector.reduction.
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass(
+      vector::VectorMultiReductionLowering::InnerReduction));
+  VectorTransferToSCFOptions transfers;
+  transfers.enableFullUnroll();
+  pm.addPass(createConvertVectorToSCFPass(transfers));
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  // Subview/reinterpret_cast metadata to plain arithmetic before LLVM.
+  // Subview/reinterpret_cast metadata to plain arithmetic before LLVM; the
+  // memref lowering before scf-to-cf, which would leave OpenMP regions with
+  // several blocks that memref.alloca_scope cannot hold.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  // exp/tanh/log become libm calls (expf, tanhf, logf): exact to the ulp,
-  // as PyTorch's parity requires.
+  pm.addPass(createSCFToControlFlowPass());
+  // exp/tanh/log become libm calls (expf, tanhf, logf), element by element
+  // on vectors: exact to the ulp, as PyTorch's parity requires.
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
@@ -85,6 +114,7 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // in C. Segments pass memref descriptors.
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
@@ -92,6 +122,7 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
 void netc::buildNetcToLLVMPipeline(OpPassManager &pm,
                                    const PipelineOptions &options) {
   buildNetcToLinalgPipeline(pm, options);
+  buildCPUCodegenPipeline(pm);
   buildBufferizePipeline(pm);
   buildLowerToLLVMPipeline(pm);
 }
@@ -102,6 +133,9 @@ void netc::registerPipelines() {
       "Derive gradients, export entry points and lower netc ops to linalg on "
       "tensors",
       buildNetcToLinalgPipeline);
+  PassPipelineRegistration<>("netc-cpu-codegen-pipeline",
+                             "Tile, thread and vectorize linalg on tensors",
+                             buildCPUCodegenPipeline);
   PassPipelineRegistration<>("netc-bufferize-pipeline",
                              "Bufferize and free temporaries",
                              buildBufferizePipeline);

@@ -71,6 +71,23 @@ NETC_API const char *netc_status_string(int status);
  * file, and why. Valid until the next netc call on this thread. */
 NETC_API const char *netc_last_error(void);
 
+/* ====== Threads ====== */
+
+/* Generated code runs its batch and channel loops on LLVM's OpenMP runtime
+ * (libomp; `netc --libs` links it). All cores by default; the environment
+ * variable NETC_NUM_THREADS (read when the runtime loads; OMP_NUM_THREADS
+ * also works) or netc_set_num_threads choose fewer. At a fixed thread count
+ * results are bit-identical from run to run; they are the same at any
+ * count, since no sum is split across threads.
+ *
+ * Heap: a train step frees megabytes of temporaries and allocates them again
+ * in the next step. When it loads, the runtime raises glibc's trim and mmap
+ * thresholds (mallopt) so that the freed memory is reused instead of being
+ * returned to the system and faulted in again; NETC_KEEP_HEAP=0 in the
+ * environment keeps glibc's defaults. */
+NETC_API netc_status netc_set_num_threads(int threads); /* threads >= 1 */
+NETC_API int netc_get_num_threads(void);
+
 /* ====== Model description (filled in by the generated header) ====== */
 
 #define NETC_MAX_RANK 5

@@ -556,7 +556,8 @@ static int printQueries(int argc, char **argv) {
       llvm::outs() << "-I" << path("include") << "\n";
     else
       llvm::outs() << "-L" << path("lib") << " -Wl,-rpath," << path("lib")
-                   << " -lnetc_runtime -lm\n";
+                   << " -lnetc_runtime -L" NETC_OPENMP_LIBDIR
+                      " -Wl,-rpath," NETC_OPENMP_LIBDIR " -lomp -lm\n";
   }
   return 0;
 }

@@ -485,8 +485,12 @@ struct ConvInputGradOpLowering : public OpConversionPattern<ConvInputGradOp> {
 
 /// dw[f, c, k] = sum over n and o of dy[n, f, o]
 ///   * in[n, g(f) * C/G + c, o * stride + k * dilation], g(f) = f floordiv
-/// (F/G): the forward contraction with the weight as its result. One
-/// linalg.generic, loops (f, c, k_1..k_s, n, o_1..o_s).
+/// (F/G): the forward contraction with the weight as its result. Computed
+/// in two steps so that the big one reads both operands along their rows:
+/// per output column r (the last spatial dimension), partial[f, c, k, r]
+/// sums over n and the other output positions (loops (f, c, k_1..k_s, r,
+/// n, o_1..o_{s-1}), r parallel: it vectorizes along rows like the forward
+/// convolution), then a linalg.reduce sums the columns.
 static Value buildWeightGrad(OpBuilder &b, Location loc, ConvWeightGradOp op,
                              Value input, Value dy) {
   MLIRContext *context = b.getContext();
@@ -494,35 +498,58 @@ static Value buildWeightGrad(OpBuilder &b, Location loc, ConvWeightGradOp op,
   int64_t spatial = type.getRank() - 2;
   int64_t groupFilters = type.getDimSize(0) / op.getGroups();
   int64_t groupChannels = type.getDimSize(1);
+  int64_t columns = cast<RankedTensorType>(dy.getType()).getShape().back();
   int64_t loops = 3 + 2 * spatial;
   auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
-  AffineExpr f = dim(0), c = dim(1), n = dim(2 + spatial);
+  AffineExpr f = dim(0), c = dim(1), column = dim(2 + spatial),
+             n = dim(3 + spatial);
+  // The output position along spatial dimension d: loop 4 + spatial + d for
+  // all but the last, which is the column.
+  auto position = [&](int64_t d) {
+    return d == spatial - 1 ? column : dim(4 + spatial + d);
+  };
 
-  SmallVector<AffineExpr> inExprs{n,
-                                  f.floorDiv(groupFilters) * groupChannels + c};
+  AffineExpr channel = op.getGroups() == 1
+                           ? c
+                           : f.floorDiv(groupFilters) * groupChannels + c;
+  SmallVector<AffineExpr> inExprs{n, channel};
   SmallVector<AffineExpr> dyExprs{n, f}, outExprs{f, c};
   for (int64_t d = 0; d < spatial; ++d) {
-    AffineExpr k = dim(2 + d), o = dim(3 + spatial + d);
+    AffineExpr k = dim(2 + d), o = position(d);
     inExprs.push_back(o * op.getStride()[d] + k * op.getDilation()[d]);
     dyExprs.push_back(o);
     outExprs.push_back(k);
   }
-  SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, context),
-                              AffineMap::get(loops, 0, dyExprs, context),
+  outExprs.push_back(column);
+  // dy first: a tile shares its row of dy among several channels.
+  SmallVector<AffineMap> maps{AffineMap::get(loops, 0, dyExprs, context),
+                              AffineMap::get(loops, 0, inExprs, context),
                               AffineMap::get(loops, 0, outExprs, context)};
-  SmallVector<utils::IteratorType> iterators(2 + spatial,
+  SmallVector<utils::IteratorType> iterators(3 + spatial,
                                              utils::IteratorType::parallel);
-  iterators.append(1 + spatial, utils::IteratorType::reduction);
-  Value init = createFilled(b, loc, type, dy, createF32Constant(b, loc, 0.0));
-  auto generic = linalg::GenericOp::create(
-      b, loc, type, ValueRange{input, dy}, init, maps, iterators,
+  iterators.append(spatial, utils::IteratorType::reduction);
+  SmallVector<int64_t> partialShape(type.getShape());
+  partialShape.push_back(columns);
+  Value zero = createF32Constant(b, loc, 0.0);
+  Value init = createFilled(
+      b, loc, RankedTensorType::get(partialShape, b.getF32Type()), dy, zero);
+  auto partial = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{dy, input}, init, maps, iterators,
       [](OpBuilder &nb, Location nl, ValueRange args) {
-        Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
+        Value product = arith::MulFOp::create(nb, nl, args[1], args[0]);
         linalg::YieldOp::create(
             nb, nl,
             ValueRange{arith::AddFOp::create(nb, nl, args[2], product)});
       });
-  return generic.getResult(0);
+  auto reduce = linalg::ReduceOp::create(
+      b, loc, partial.getResult(0), createFilled(b, loc, type, dy, zero),
+      ArrayRef<int64_t>{type.getRank()},
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::AddFOp::create(nb, nl, args[0], args[1])});
+      });
+  return reduce.getResult(0);
 }
 
 namespace {

@@ -30,6 +30,10 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
 void buildNetcToLinalgPipeline(OpPassManager &pm,
                                const PipelineOptions &options);
 
+/// The CPU code-generation stage on linalg on tensors: a strategy per op,
+/// then tiling across threads, loop tiling and vectorization.
+void buildCPUCodegenPipeline(OpPassManager &pm);
+
 /// Turns tensors into buffers: one-shot bufferization across functions, then
 /// explicit deallocation of every temporary.
 void buildBufferizePipeline(OpPassManager &pm);
@@ -42,7 +46,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm);
 void buildNetcToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options);
 
 /// Registers the stages above as textual pipelines (netc-to-linalg-pipeline,
-/// netc-bufferize-pipeline, netc-to-llvm-pipeline, netc-compile-pipeline).
+/// netc-cpu-codegen-pipeline, netc-bufferize-pipeline, netc-to-llvm-pipeline, netc-compile-pipeline).
 void registerPipelines();
 
 } // namespace mlir::netc

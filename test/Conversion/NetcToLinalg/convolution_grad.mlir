@@ -116,20 +116,23 @@ func.func @input_grad_reflect(%dy: tensor<?x2x8xf32>, %w: tensor<2x2x3xf32>) -> 
 
 // The weight gradient pads the input exactly as the forward convolution does
 // (constant: copied into a tensor filled with padding_value) and contracts
-// it with the result gradient over the batch and output positions:
-// dw[f, c, k] += in[n, (f floordiv F/G) * C/G + c, o * stride + k] * dy[n, f, o].
-// CHECK-DAG:   #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0 floordiv 2 + d1, d5 * 2 + d2, d6 * 2 + d3)>
-// CHECK-DAG:   #[[DY:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d5, d6)>
-// CHECK-DAG:   #[[DW:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+// it with the result gradient over the batch and output positions, in two
+// steps: per output column r, loops (f, c, kh, kw, r, n, oh),
+// partial[f, c, k, r] += dy[n, f, o] * in[n, (f floordiv F/G) * C/G + c,
+// o * stride + k], then a linalg.reduce over the columns.
+// CHECK-DAG:   #[[DY:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d5, d0, d6, d4)>
+// CHECK-DAG:   #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d5, d0 floordiv 2 + d1, d6 * 2 + d2, d4 * 2 + d3)>
+// CHECK-DAG:   #[[DW:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3, d4)>
 // CHECK-LABEL: func @weight_grad_constant
 // CHECK-DAG:   %[[HALF:.*]] = arith.constant 5.000000e-01 : f32
 // CHECK:       %[[FILL:.*]] = linalg.fill ins(%[[HALF]] : f32) outs(%{{.*}} : tensor<?x2x9x10xf32>)
 // CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}} into %[[FILL]][0, 0, 1, 1]
-// CHECK:       %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x1x3x3xf32>)
-// CHECK:       linalg.generic {indexing_maps = [#[[X]], #[[DY]], #[[DW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
-// CHECK-SAME:    ins(%[[PADDED]], %arg1 : tensor<?x2x9x10xf32>, tensor<?x4x4x4xf32>) outs(%[[ZEROS]] : tensor<4x1x3x3xf32>)
+// CHECK:       %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x1x3x3x4xf32>)
+// CHECK:       %[[PARTIAL:.*]] = linalg.generic {indexing_maps = [#[[DY]], #[[X]], #[[DW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:    ins(%arg1, %[[PADDED]] : tensor<?x4x4x4xf32>, tensor<?x2x9x10xf32>) outs(%[[ZEROS]] : tensor<4x1x3x3x4xf32>)
 // CHECK:         arith.mulf
 // CHECK:         arith.addf
+// CHECK:       linalg.reduce ins(%[[PARTIAL]] : tensor<4x1x3x3x4xf32>) outs(%{{.*}} : tensor<4x1x3x3xf32>) dimensions = [4]
 func.func @weight_grad_constant(%x: tensor<?x2x7x8xf32>, %dy: tensor<?x4x4x4xf32>) -> tensor<4x1x3x3xf32> {
   %dw = netc.conv_weight_grad %x, %dy {dilation = array<i64: 1, 1>, groups = 2 : i64,
           padding_high = array<i64: 1, 1>, padding_low = array<i64: 1, 1>,
@@ -143,12 +146,14 @@ func.func @weight_grad_constant(%x: tensor<?x2x7x8xf32>, %dy: tensor<?x4x4x4xf32
 
 // With a gather padding mode the weight gradient reads the forward pass's
 // gathered input (circular: (i - low + size) mod size); dilation scales k.
-// CHECK-DAG:   #[[XC:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d3, (d0 floordiv 3) * 2 + d1, d4 + d2 * 2)>
+// With one group the channel is read as is.
+// CHECK-DAG:   #[[XC:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1, d3 + d2 * 2)>
 // CHECK-LABEL: func @weight_grad_circular
 // CHECK:       %[[PADDED:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x2x8xf32>)
 // CHECK:         arith.remsi
 // CHECK:         tensor.extract %arg0
-// CHECK:       linalg.generic {indexing_maps = [#[[XC]], {{.*}}]{{.*}} ins(%[[PADDED]], %arg1 : tensor<?x2x8xf32>, tensor<?x3x4xf32>) outs(%{{.*}} : tensor<3x2x3xf32>)
+// CHECK:       linalg.generic {indexing_maps = [{{.*}}, #[[XC]], {{.*}}]{{.*}} ins(%arg1, %[[PADDED]] : tensor<?x3x4xf32>, tensor<?x2x8xf32>) outs(%{{.*}} : tensor<3x2x3x4xf32>)
+// CHECK:       linalg.reduce
 func.func @weight_grad_circular(%x: tensor<?x2x6xf32>, %dy: tensor<?x3x4xf32>) -> tensor<3x2x3xf32> {
   %dw = netc.conv_weight_grad %x, %dy {dilation = array<i64: 2>, groups = 1 : i64,
           padding_high = array<i64: 1>, padding_low = array<i64: 1>,

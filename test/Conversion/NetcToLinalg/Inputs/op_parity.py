@@ -350,7 +350,9 @@ def compile_library(args, text, name="ops"):
     lib = os.path.join(args.work, name + ".so")
     subprocess.check_call([args.netc, "compile", source, "--training=false",
                            "-o", obj])
-    subprocess.check_call([args.cc, "-shared", obj, "-o", lib, "-lm"])
+    # `netc --libs`: the runtime and libomp, which the parallel loops call.
+    libs = subprocess.check_output([args.netc, "--libs"], text=True).split()
+    subprocess.check_call([args.cc, "-shared", obj, "-o", lib, *libs])
     return ctypes.CDLL(lib)
 
 

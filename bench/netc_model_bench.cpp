@@ -1,0 +1,110 @@
+// Times one compiled netc model the way bench/run.py times its PyTorch peer:
+// the SGD train step at batch 64, batch-1 forward latency and batch-64
+// forward throughput, then the peak RSS. Built once per model with
+// -DNETC_MODEL=<name> -DNETC_MODEL_HEADER="<name>.h"; prints one JSON line.
+#include NETC_MODEL_HEADER
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#define NETC_PASTE2(a, b) a##_##b
+#define NETC_PASTE(a, b) NETC_PASTE2(a, b)
+#define MODEL_SYMBOL(x) NETC_PASTE(NETC_MODEL, x)
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Runs `body` until `minSeconds` have passed (after `warmup` untimed runs)
+/// and returns the median of the per-call times, in seconds.
+template <typename F> double medianSeconds(F body, int warmup,
+                                           double minSeconds) {
+  for (int i = 0; i < warmup; ++i)
+    body();
+  std::vector<double> times;
+  auto begin = Clock::now();
+  while (secondsSince(begin) < minSeconds || times.size() < 5) {
+    auto start = Clock::now();
+    body();
+    times.push_back(secondsSince(start));
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2,
+                   times.end());
+  return times[times.size() / 2];
+}
+
+int64_t floatsOf(int32_t rank, const int64_t *shape) {
+  int64_t n = 1;
+  for (int32_t d = 0; d < rank; ++d)
+    n *= shape[d];
+  return n;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  double minSeconds = argc > 1 ? std::atof(argv[1]) : 2.0;
+  // `train` as the second argument times the train step only (to profile).
+  bool trainOnly = argc > 2 && std::string(argv[2]) == "train";
+  const netc_model_info &info = MODEL_SYMBOL(info);
+  const int64_t batch = 64;
+  int64_t inFloats = floatsOf(info.input_rank, info.input_shape);
+  int64_t outFloats = floatsOf(info.output_rank, info.output_shape);
+  int64_t classes = info.output_shape[0];
+
+  std::mt19937 rng(0);
+  std::normal_distribution<float> normal;
+  std::vector<float> input(batch * inFloats), output(batch * outFloats);
+  for (float &x : input)
+    x = normal(rng);
+  std::vector<int32_t> labels(batch);
+  for (int32_t &l : labels)
+    l = static_cast<int32_t>(rng() % classes);
+
+  float *params = MODEL_SYMBOL(params_create)();
+  if (!params) {
+    std::fprintf(stderr, "%s\n", netc_last_error());
+    return 1;
+  }
+  std::vector<float> momentum(info.param_floats);
+  float hparams[NETC_SGD_HPARAMS] = {};
+  hparams[NETC_SGD_LR] = 0.01f;
+  hparams[NETC_SGD_MOMENTUM] = 0.5f;
+  float loss = 0;
+  uint64_t step = 0;
+  double train = medianSeconds(
+      [&] {
+        hparams[NETC_SGD_FIRST_STEP] = step == 0;
+        MODEL_SYMBOL(sgd_step)(params, momentum.data(), input.data(),
+                               labels.data(), batch, step++, hparams, &loss);
+      },
+      3, minSeconds);
+  if (trainOnly) {
+    std::printf("{\"train_img_s\": %.1f}\n", batch / train);
+    return 0;
+  }
+  double latency = medianSeconds(
+      [&] { MODEL_SYMBOL(forward)(params, input.data(), output.data(), 1); },
+      20, minSeconds);
+  double inference = medianSeconds(
+      [&] {
+        MODEL_SYMBOL(forward)(params, input.data(), output.data(), batch);
+      },
+      3, minSeconds);
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("{\"train_img_s\": %.1f, \"latency_ms\": %.4f, "
+              "\"infer_img_s\": %.1f, \"peak_rss_mb\": %.1f, \"loss\": %g}\n",
+              batch / train, latency * 1e3, batch / inference,
+              usage.ru_maxrss / 1024.0, loss);
+  MODEL_SYMBOL(params_free)(params);
+  return 0;
+}

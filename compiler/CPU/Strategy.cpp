@@ -1,0 +1,264 @@
+//===- Strategy.cpp - How one linalg op becomes CPU code ------------------===//
+//
+// Every op with enough work runs its batch (or, without one, its first
+// parallel loop) across threads, one image per iteration.
+//
+// Inside a thread's tile, ops that read every operand contiguously along the
+// output's rows (elementwise ops, stride-1 convolutions and pooling, the
+// row-partial weight gradient) are vectorized along the row: tiled to one
+// row of owT outputs times fT of the `block` loop (the one the first input
+// does not read, e.g. a convolution's filters) and 1 on every other loop,
+// reduction loops included. A convolution tile then computes
+//   out[f, ow] += w[f] * in[ow + k]
+// for one (channel, kernel offset) at a time: fT x owT FMAs on vectors of
+// output pixels, with the accumulator kept in registers across the
+// reduction loops. The row is the contiguous dimension of NCHW, so no layout
+// change is needed, and small-channel convolutions (1 input channel, 6-20
+// filters) vectorize as well as wide ones.
+//
+// Other ops (strided pooling, gathers, matmuls, reductions) leave LLVM their
+// thread tile's inner loops, with static trip counts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "netc/CPU/Strategy.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace mlir::netc;
+
+/// Ops with fewer iterations than this (a dynamic batch counted as 64) stay
+/// on the calling thread: a fork costs more than they do.
+static constexpr int64_t kMinThreadedWork = 1 << 14;
+/// Dynamic extents (the batch) are assumed this large when weighing work.
+static constexpr int64_t kAssumedBatch = 64;
+/// Vector registers the accumulator of a convolution tile may hold (of the
+/// 32 AVX-512 has; the rest hold inputs and broadcast weights).
+static constexpr int64_t kAccumulatorRegisters = 16;
+
+DictionaryAttr CPUStrategy::toAttr(MLIRContext *context) const {
+  Builder b(context);
+  SmallVector<NamedAttribute> entries{
+      b.getNamedAttr("threads", b.getDenseI64ArrayAttr(threadTiles)),
+      b.getNamedAttr("loops", b.getDenseI64ArrayAttr(loopTiles))};
+  if (vectorize)
+    entries.push_back(b.getNamedAttr("vectorize", b.getUnitAttr()));
+  return b.getDictionaryAttr(entries);
+}
+
+std::optional<CPUStrategy> CPUStrategy::of(Operation *op) {
+  auto dict = op->getAttrOfType<DictionaryAttr>(kStrategyAttrName);
+  if (!dict)
+    return std::nullopt;
+  auto threads = dict.getAs<DenseI64ArrayAttr>("threads");
+  auto loops = dict.getAs<DenseI64ArrayAttr>("loops");
+  if (!threads || !loops)
+    return std::nullopt;
+  return CPUStrategy{llvm::to_vector(threads.asArrayRef()),
+                     llvm::to_vector(loops.asArrayRef()),
+                     dict.contains("vectorize")};
+}
+
+CPUTarget CPUTarget::host() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return {16};
+  if (features.lookup("avx2"))
+    return {8};
+  return {4};
+}
+
+/// The largest divisor of `n` that is at most `limit` (at least 1).
+static int64_t largestDivisorAtMost(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+/// The loop that runs across threads: the dynamic (batch) parallel loop, or
+/// the first parallel loop of extent > 1 when the op has enough work.
+static std::optional<unsigned> threadedLoop(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  auto iterators = op.getIteratorTypesArray();
+  int64_t work = 1;
+  for (int64_t r : ranges)
+    work *= ShapedType::isDynamic(r) ? kAssumedBatch : r;
+  if (work < kMinThreadedWork)
+    return std::nullopt;
+  // Each thread's slice of an operand must be a box: the loop is read as
+  // is wherever it is read (not flipped, shifted or divided).
+  auto readsPlainly = [&](unsigned loop) {
+    for (AffineMap map : op.getIndexingMapsArray())
+      for (AffineExpr e : map.getResults())
+        if (e.isFunctionOfDim(loop) && !isa<AffineDimExpr>(e))
+          return false;
+    return true;
+  };
+  auto parallel = [&](unsigned i) {
+    return iterators[i] == utils::IteratorType::parallel && readsPlainly(i);
+  };
+  for (auto [i, r] : llvm::enumerate(ranges))
+    if (ShapedType::isDynamic(r) && parallel(i))
+      return i;
+  for (auto [i, r] : llvm::enumerate(ranges))
+    if (r > 1 && parallel(i))
+      return i;
+  return std::nullopt;
+}
+
+/// How an op vectorizes along its output rows: the loop of the output's
+/// innermost dimension (`row`), and the loop whose tile shares each loaded
+/// row of the first input that reads rows (`block`: a parallel loop of the
+/// output that this input does not read, e.g. a convolution's filters).
+struct RowLoops {
+  unsigned row;
+  std::optional<unsigned> block;
+};
+
+/// Whether `expr` reads loop `row` with unit stride: `row`, or `row + e`
+/// where `e` does not involve it.
+static bool readsRowContiguously(AffineExpr expr, unsigned row) {
+  if (auto dim = dyn_cast<AffineDimExpr>(expr))
+    return dim.getPosition() == row;
+  auto sum = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!sum || sum.getKind() != AffineExprKind::Add)
+    return false;
+  AffineExpr lhs = sum.getLHS(), rhs = sum.getRHS();
+  return (readsRowContiguously(lhs, row) && !rhs.isFunctionOfDim(row)) ||
+         (readsRowContiguously(rhs, row) && !lhs.isFunctionOfDim(row));
+}
+
+/// The row loops of `op` when every operand is read along its innermost
+/// dimension contiguously (or not at all) by a parallel loop that writes the
+/// output's innermost dimension, and the body gathers nothing.
+static std::optional<RowLoops> rowLoops(linalg::LinalgOp op,
+                                        std::optional<unsigned> threaded) {
+  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+      op.getRank(op.getDpsInitOperand(0)) == 0)
+    return std::nullopt;
+  bool gathers = false;
+  op->walk([&](tensor::ExtractOp) { gathers = true; });
+  if (gathers)
+    return std::nullopt;
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  auto rowDim = dyn_cast<AffineDimExpr>(outMap.getResults().back());
+  if (!rowDim)
+    return std::nullopt;
+  unsigned row = rowDim.getPosition();
+  auto iterators = op.getIteratorTypesArray();
+  if (iterators[row] != utils::IteratorType::parallel)
+    return std::nullopt;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (op.getRank(input) == 0)
+      continue;
+    AffineExpr last = op.getMatchingIndexingMap(input).getResults().back();
+    if (last.isFunctionOfDim(row) && !readsRowContiguously(last, row))
+      return std::nullopt;
+    for (AffineExpr e : op.getMatchingIndexingMap(input).getResults().drop_back())
+      if (e.isFunctionOfDim(row))
+        return std::nullopt;
+  }
+  RowLoops loops{row, std::nullopt};
+  OpOperand *streamed = nullptr;
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (!streamed && op.getMatchingIndexingMap(input).isFunctionOfDim(row))
+      streamed = input;
+  if (!streamed)
+    return loops;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  AffineMap firstIn = op.getMatchingIndexingMap(streamed);
+  for (AffineExpr e : outMap.getResults()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (d == row || (threaded && d == *threaded) ||
+        firstIn.isFunctionOfDim(d) || ranges[d] <= 1)
+      continue;
+    if (!loops.block || ranges[d] > ranges[*loops.block])
+      loops.block = d;
+  }
+  return loops;
+}
+
+/// The reduction loop that every operand reads along its innermost
+/// dimension (or not at all), as a linear layer's dot products do.
+static std::optional<unsigned> contiguousReduction(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() == 0)
+    return std::nullopt;
+  std::optional<unsigned> reduction;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (op.getRank(input) == 0)
+      continue;
+    auto last = dyn_cast<AffineDimExpr>(
+        op.getMatchingIndexingMap(input).getResults().back());
+    if (!last || (reduction && last.getPosition() != *reduction))
+      return std::nullopt;
+    reduction = last.getPosition();
+  }
+  if (!reduction ||
+      op.getIteratorTypesArray()[*reduction] != utils::IteratorType::reduction)
+    return std::nullopt;
+  for (AffineMap map : op.getIndexingMapsArray())
+    for (AffineExpr e : map.getResults())
+      if (e.isFunctionOfDim(*reduction) && !isa<AffineDimExpr>(e))
+        return std::nullopt;
+  return reduction;
+}
+
+CPUStrategy mlir::netc::selectCPUStrategy(linalg::LinalgOp op,
+                                          const CPUTarget &target) {
+  unsigned loops = op.getNumLoops();
+  CPUStrategy strategy{SmallVector<int64_t>(loops, 0),
+                       SmallVector<int64_t>(loops, 0), false};
+  std::optional<unsigned> threaded = threadedLoop(op);
+  if (threaded)
+    strategy.threadTiles[*threaded] = 1;
+  if (isa<linalg::FillOp, linalg::CopyOp, linalg::BroadcastOp>(*op))
+    return strategy;
+
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  std::optional<RowLoops> rows = rowLoops(op, threaded);
+  if (!rows) {
+    // Dot products: one vector of the reduction at a time per output.
+    std::optional<unsigned> reduction = contiguousReduction(op);
+    if (!reduction || ShapedType::isDynamic(ranges[*reduction]) ||
+        ranges[*reduction] < target.vectorWidth)
+      return strategy;
+    strategy.loopTiles.assign(loops, 1);
+    if (threaded)
+      strategy.loopTiles[*threaded] = 0;
+    strategy.loopTiles[*reduction] =
+        ranges[*reduction] <= 64 * target.vectorWidth
+            ? ranges[*reduction]
+            : largestDivisorAtMost(ranges[*reduction], 32 * target.vectorWidth);
+    strategy.vectorize = true;
+    return strategy;
+  }
+  if (threaded && rows->row == *threaded)
+    return strategy;
+  if (ShapedType::isDynamic(ranges[rows->row]) ||
+      (rows->block && ShapedType::isDynamic(ranges[*rows->block])))
+    return strategy;
+  // A row longer than four vectors is cut into pieces that divide it.
+  int64_t row = ranges[rows->row];
+  int64_t rowTile = row <= 4 * target.vectorWidth
+                        ? row
+                        : largestDivisorAtMost(row, 2 * target.vectorWidth);
+  if (rowTile < target.vectorWidth / 2)
+    return strategy;
+  SmallVector<int64_t> &tiles = strategy.loopTiles;
+  tiles.assign(loops, 1);
+  if (threaded)
+    tiles[*threaded] = 0;
+  tiles[rows->row] = rowTile;
+  if (rows->block) {
+    int64_t registersPerRow = llvm::divideCeil(rowTile, target.vectorWidth);
+    tiles[*rows->block] = largestDivisorAtMost(
+        ranges[*rows->block],
+        std::max<int64_t>(1, kAccumulatorRegisters / registersPerRow));
+  }
+  strategy.vectorize = true;
+  return strategy;
+}

@@ -1,0 +1,60 @@
+//===- Passes.td - netc CPU code generation passes ---------*- tablegen -*-===//
+//
+// The stage between linalg on tensors and bufferization: a strategy chosen
+// per op (netc-select-cpu-strategy), then applied (netc-tile-and-vectorize).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_CPU_PASSES_TD
+#define NETC_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NetcSelectCPUStrategy
+    : Pass<"netc-select-cpu-strategy", "func::FuncOp"> {
+  let summary = "Choose how each linalg op is tiled, threaded and vectorized";
+  let description = [{
+    Attaches to every linalg op a `netc.strategy` dictionary, chosen from the
+    op's kind and shapes by `netc::selectCPUStrategy` (CPU/Strategy.cpp):
+
+    - `threads`: tile sizes of the `scf.forall` whose iterations run on
+      separate threads (0: loop not tiled). The batch loop, where the op has
+      a dynamic one, else the first parallel loop of enough work.
+    - `loops`: tile sizes of the `scf.for` nest inside one thread's tile.
+    - `vectorize`: present when the tile is vectorized.
+
+    ```mlir
+    linalg.conv_2d_nchw_fchw {netc.strategy = {threads = array<i64: 1, 0, 0, 0, 0, 0, 0>,
+        loops = array<i64: 0, 10, 1, 24, 1, 1, 1>, vectorize}} ...
+    ```
+
+    A strategy already present is kept, so a test (or a user tuning one op)
+    can set its own.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "unsigned", "0",
+           "f32 lanes of the target's vectors (0: the host's, 16 with "
+           "AVX-512, 8 with AVX2, else 4)">,
+  ];
+}
+
+def NetcTileAndVectorize : Pass<"netc-tile-and-vectorize", "func::FuncOp"> {
+  let summary = "Apply each linalg op's netc.strategy";
+  let description = [{
+    For each linalg op with a `netc.strategy`: tiles its `threads` loops
+    into an `scf.forall`, fusing the producers of its destination (fills,
+    broadcast biases) into the tile; tiles the thread's tile by `loops` into
+    `scf.for`; and where `vectorize` is set, drops the unit loops of the
+    innermost tile, vectorizes it and hoists the accumulator's reads and
+    writes out of the reduction loops, so that it stays in registers.
+    Strategies are removed as they are applied.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // NETC_CPU_PASSES_TD

@@ -1,0 +1,44 @@
+//===- Strategy.h - How one linalg op becomes CPU code ----------*- C++ -*-===//
+//
+// The per-op decision of the CPU code-generation stage, kept apart from the
+// passes that apply it: which loops run on threads, how the rest is tiled,
+// whether the innermost tile is vectorized.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NETC_CPU_STRATEGY_H
+#define NETC_CPU_STRATEGY_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace mlir::netc {
+
+/// The name of the attribute that carries a strategy on its op.
+inline constexpr llvm::StringLiteral kStrategyAttrName = "netc.strategy";
+
+struct CPUStrategy {
+  /// Tile sizes of the scf.forall over threads, one per loop (0: untiled).
+  SmallVector<int64_t> threadTiles;
+  /// Tile sizes of the scf.for nest inside a thread's tile (0: untiled).
+  SmallVector<int64_t> loopTiles;
+  /// Whether the innermost tile is vectorized.
+  bool vectorize = false;
+
+  DictionaryAttr toAttr(MLIRContext *context) const;
+  /// The strategy `op` carries, if any.
+  static std::optional<CPUStrategy> of(Operation *op);
+};
+
+/// What the strategy is chosen for.
+struct CPUTarget {
+  /// f32 lanes of one vector register.
+  int64_t vectorWidth;
+  /// The host's: 16 lanes with AVX-512, 8 with AVX2, else 4.
+  static CPUTarget host();
+};
+
+/// The strategy for `op` on `target`.
+CPUStrategy selectCPUStrategy(linalg::LinalgOp op, const CPUTarget &target);
+
+} // namespace mlir::netc
+
+#endif // NETC_CPU_STRATEGY_H

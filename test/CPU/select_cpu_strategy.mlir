@@ -1,0 +1,67 @@
+// RUN: netc-opt %s --netc-select-cpu-strategy=vector-width=16 | FileCheck %s
+
+// A stride-1 convolution: the batch on threads, then one output row of 24
+// pixels times 5 filters (the loop the input does not read) per tile, every
+// reduction loop stepped by 1.
+// CHECK-LABEL: func @conv
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 5, 1, 24, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
+  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<?x1x28x28xf32>, tensor<10x1x5x5xf32>) outs(%init : tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32>
+  return %0 : tensor<?x10x24x24xf32>
+}
+
+// Elementwise: one row at a time.
+// CHECK-LABEL: func @relu
+// CHECK: linalg.generic
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 1, 1, 12>, threads = array<i64: 1, 0, 0, 0>, vectorize}
+#id = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @relu(%x: tensor<?x10x12x12xf32>, %init: tensor<?x10x12x12xf32>) -> tensor<?x10x12x12xf32> {
+  %zero = arith.constant 0.0 : f32
+  %0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+         ins(%x : tensor<?x10x12x12xf32>) outs(%init : tensor<?x10x12x12xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<?x10x12x12xf32>
+  return %0 : tensor<?x10x12x12xf32>
+}
+
+// A linear layer reads its weight transposed: its dot products are
+// vectorized along the reduction (400 = whole) instead.
+// CHECK-LABEL: func @linear
+// CHECK: linalg.matmul
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 1, 400>, threads = array<i64: 1, 0, 0>, vectorize}
+func.func @linear(%x: tensor<?x400xf32>, %w: tensor<120x400xf32>, %init: tensor<?x120xf32>) -> tensor<?x120xf32> {
+  %0 = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<?x400xf32>, tensor<120x400xf32>) outs(%init : tensor<?x120xf32>) -> tensor<?x120xf32>
+  return %0 : tensor<?x120xf32>
+}
+
+// Stride-2 pooling reads its rows with gaps: threads only.
+// CHECK-LABEL: func @pool
+// CHECK: linalg.pooling_nchw_max
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 0, 0, 0, 0, 0>, threads = array<i64: 1, 0, 0, 0, 0, 0>}
+func.func @pool(%x: tensor<?x10x24x24xf32>, %init: tensor<?x10x12x12xf32>) -> tensor<?x10x12x12xf32> {
+  %window = tensor.empty() : tensor<2x2xf32>
+  %0 = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+         ins(%x, %window : tensor<?x10x24x24xf32>, tensor<2x2xf32>) outs(%init : tensor<?x10x12x12xf32>) -> tensor<?x10x12x12xf32>
+  return %0 : tensor<?x10x12x12xf32>
+}
+
+// Too little work for a fork (an optimizer update of 250 floats): one
+// thread; 250 is longer than four vectors, so rows of 25 (a divisor).
+// CHECK-LABEL: func @small
+// CHECK: linalg.generic
+// CHECK-SAME: netc.strategy = {loops = array<i64: 25>, threads = array<i64: 0>, vectorize}
+#v = affine_map<(i) -> (i)>
+func.func @small(%p: tensor<250xf32>, %g: tensor<250xf32>) -> tensor<250xf32> {
+  %0 = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
+         ins(%g : tensor<250xf32>) outs(%p : tensor<250xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.subf %out, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<250xf32>
+  return %0 : tensor<250xf32>
+}

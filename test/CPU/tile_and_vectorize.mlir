@@ -1,0 +1,49 @@
+// RUN: netc-opt %s --netc-cpu-codegen-pipeline | FileCheck %s
+
+// The convolution strategy end to end (select with an explicit width, then
+// netc-tile-and-vectorize, canonicalization and hoisting): images across
+// threads with the bias broadcast fused into each image's tile, then per
+// (5 filters, one row of 24 pixels) five accumulator rows kept in vector
+// registers across the channel and kernel loops; each step loads one input
+// row and multiplies it by five broadcast weights.
+// CHECK-LABEL: func @conv
+// CHECK: scf.forall (%[[N:.*]]) in
+// CHECK: linalg.broadcast
+// CHECK: scf.for {{.*}} step %c5
+// CHECK: scf.for
+// CHECK-COUNT-5: vector.transfer_read {{.*}} vector<24xf32>
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
+// CHECK: scf.for {{.*}} -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
+// CHECK: vector.transfer_read {{.*}} vector<24xf32>
+// CHECK: vector.broadcast {{.*}} to vector<24xf32>
+// CHECK-COUNT-5: arith.mulf {{.*}} : vector<24xf32>
+// CHECK-COUNT-5: arith.addf {{.*}} : vector<24xf32>
+// CHECK: scf.yield
+// CHECK: scf.yield
+// CHECK-COUNT-5: vector.transfer_write {{.*}} vector<24xf32>
+// CHECK: scf.forall.in_parallel
+func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %b: tensor<10xf32>) -> tensor<?x10x24x24xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x1x28x28xf32>
+  %empty = tensor.empty(%n) : tensor<?x10x24x24xf32>
+  %bias = linalg.broadcast ins(%b : tensor<10xf32>) outs(%empty : tensor<?x10x24x24xf32>) dimensions = [0, 2, 3]
+  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>,
+         netc.strategy = {loops = array<i64: 0, 5, 1, 24, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}}
+         ins(%x, %w : tensor<?x1x28x28xf32>, tensor<10x1x5x5xf32>) outs(%bias : tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32>
+  return %0 : tensor<?x10x24x24xf32>
+}
+
+// Dot products: a linear layer's row of 400 inputs against each output's
+// weight row, reduced per output.
+// CHECK-LABEL: func @linear
+// CHECK: scf.forall
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} vector<400xf32>
+// CHECK: vector.transfer_read {{.*}} vector<400xf32>
+// CHECK: arith.mulf {{.*}} : vector<400xf32>
+// CHECK: vector.multi_reduction <add>
+func.func @linear(%x: tensor<?x400xf32>, %w: tensor<120x400xf32>, %init: tensor<?x120xf32>) -> tensor<?x120xf32> {
+  %0 = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+         ins(%x, %w : tensor<?x400xf32>, tensor<120x400xf32>) outs(%init : tensor<?x120xf32>) -> tensor<?x120xf32>
+  return %0 : tensor<?x120xf32>
+}
