@@ -69,6 +69,18 @@ struct NetcFreeTemporaries
   using Base::Base;
 
   void runOnOperation() override {
+    // A buffer a call returns may alias any of its operands: which buffers
+    // it keeps alive is unknown. Kernels return nothing once bufferized.
+    WalkResult calls = getOperation().walk([&](CallOpInterface call) {
+      if (llvm::any_of(call->getResultTypes(), llvm::IsaPred<BaseMemRefType>)) {
+        call->emitOpError("returns a buffer, which netc-free-temporaries "
+                          "cannot track");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (calls.wasInterrupted())
+      return signalPassFailure();
     OpBuilder builder(&getContext());
     WalkResult result = getOperation().walk([&](memref::AllocOp alloc) {
       bool failed = false;

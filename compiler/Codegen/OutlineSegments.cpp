@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "netc/Codegen/Outlining.h"
 #include "netc/Codegen/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -73,10 +74,7 @@ static void outline(func::FuncOp func, Block::iterator begin,
       builder.getFunctionType(
           llvm::map_to_vector(inputs, [](Value v) { return v.getType(); }),
           llvm::map_to_vector(outputs, [](Value v) { return v.getType(); })));
-  segment.setPrivate();
-  // LLVM's noinline, which convert-func-to-llvm carries over.
-  segment->setAttr("passthrough",
-                   builder.getArrayAttr({builder.getStringAttr("noinline")}));
+  netc::markOutlined(segment);
   Block *entry = segment.addEntryBlock();
 
   // The call takes the segment's place; its ops move into the new body.

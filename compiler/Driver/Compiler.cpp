@@ -82,6 +82,7 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
   PipelineOptions options;
   options.training = true;
   buildNetcToLinalgPipeline(pm, options);
+  buildKernelsPipeline(pm);
   buildBufferizePipeline(pm);
   if (failed(pm.run(*copy)))
     return failure();

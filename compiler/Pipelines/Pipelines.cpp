@@ -43,6 +43,17 @@ void netc::buildNetcToLinalgPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
+void netc::buildKernelsPipeline(OpPassManager &pm) {
+  // Each linalg op, with the fills and broadcasts of its destination and the
+  // views it reads through, becomes a kernel function the entry point calls.
+  pm.addPass(createNetcOutlineKernels());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // Identical kernels become one: a chain of 10,000 identical layers, and
+  // the forward pass each training step repeats, compile once.
+  pm.addPass(createNetcDeduplicateKernels());
+}
+
 void netc::buildCPUCodegenPipeline(OpPassManager &pm) {
   // A strategy per op from its kind and shapes (CPU/Strategy.cpp), then
   // applied: batches across threads, convolutions vectorized along rows.
@@ -66,10 +77,14 @@ void netc::buildBufferizePipeline(OpPassManager &pm) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  // Folds what bufferization leaves behind (self-copies on subviews, casts).
+  // Folds what bufferization leaves behind (self-copies on subviews, casts,
+  // loop-carried buffers).
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // A kernel's results are its destination arguments: the calls' results
+  // become those buffers, and the kernels return nothing.
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   // Temporaries are heap allocated (most have the dynamic batch size): free
   // each one after its last use.
   pm.addNestedPass<func::FuncOp>(createNetcFreeTemporaries());
@@ -122,6 +137,7 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
 void netc::buildNetcToLLVMPipeline(OpPassManager &pm,
                                    const PipelineOptions &options) {
   buildNetcToLinalgPipeline(pm, options);
+  buildKernelsPipeline(pm);
   buildCPUCodegenPipeline(pm);
   buildBufferizePipeline(pm);
   buildLowerToLLVMPipeline(pm);
@@ -133,6 +149,10 @@ void netc::registerPipelines() {
       "Derive gradients, export entry points and lower netc ops to linalg on "
       "tensors",
       buildNetcToLinalgPipeline);
+  PassPipelineRegistration<>("netc-kernels-pipeline",
+                             "Outline each linalg op as a kernel function and "
+                             "deduplicate the kernels",
+                             buildKernelsPipeline);
   PassPipelineRegistration<>("netc-cpu-codegen-pipeline",
                              "Tile, thread and vectorize linalg on tensors",
                              buildCPUCodegenPipeline);

@@ -73,3 +73,16 @@ func.func @yielded(%n: index, %c: i1) -> memref<?xf32> {
   }
   return %r : memref<?xf32>
 }
+
+// -----
+
+// A call that returns a buffer may return one of its operands: which
+// buffers stay alive after it is unknown (kernels return nothing once
+// bufferized, so this is a pipeline error, not a model's).
+func.func private @kernel(memref<?xf32>) -> memref<?xf32>
+func.func @call_returns_buffer(%n: index) {
+  %a = memref.alloc(%n) : memref<?xf32>
+  // expected-error @+1 {{returns a buffer, which netc-free-temporaries cannot track}}
+  %b = call @kernel(%a) : (memref<?xf32>) -> memref<?xf32>
+  return
+}

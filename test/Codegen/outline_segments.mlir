@@ -10,13 +10,13 @@
 // CHECK-NEXT:    %[[T:.*]] = call @entry_segment0(%[[X]]) : (memref<?x4xf32>) -> memref<?x4xf32>
 // CHECK-NEXT:    call @entry_segment1(%[[T]], %[[Y]]) : (memref<?x4xf32>, memref<?x4xf32>) -> ()
 // CHECK-NEXT:    return
-// CHECK:       func.func private @entry_segment1(%[[TA:.*]]: memref<?x4xf32>, %[[OUT:.*]]: memref<?x4xf32>) attributes {passthrough = ["noinline"]}
+// CHECK:       func.func private @entry_segment1(%[[TA:.*]]: memref<?x4xf32>, %[[OUT:.*]]: memref<?x4xf32>) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
 // CHECK-NEXT:    %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:    linalg.generic {{.*}} ins(%[[TA]] : memref<?x4xf32>) outs(%[[OUT]] : memref<?x4xf32>)
 // CHECK:           arith.maximumf %{{.*}}, %[[ZERO]]
 // CHECK:         memref.dealloc %[[TA]]
 // CHECK-NEXT:    return
-// CHECK:       func.func private @entry_segment0(%[[IN:.*]]: memref<?x4xf32>) -> memref<?x4xf32> attributes {passthrough = ["noinline"]}
+// CHECK:       func.func private @entry_segment0(%[[IN:.*]]: memref<?x4xf32>) -> memref<?x4xf32> attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
 // CHECK-NEXT:    %[[Z:.*]] = arith.constant 0 : index
 // CHECK-NEXT:    %[[N:.*]] = memref.dim %[[IN]], %[[Z]]
 // CHECK-NEXT:    %[[TMP:.*]] = memref.alloc(%[[N]])
@@ -25,7 +25,7 @@
 // Segments pass memref descriptors; the entry point keeps the bare-pointer
 // convention that its llvm.bareptr asks for.
 // LLVM: llvm.func @entry(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64
-// LLVM: llvm.func @entry_segment1({{.*}}) attributes {passthrough = ["noinline"]
+// LLVM: llvm.func internal @entry_segment1({{.*}}) attributes {passthrough = ["noinline"]
 // LLVM: llvm.func @bare(%{{.*}}: !llvm.ptr, %{{.*}}: i64)
 #map = affine_map<(d0, d1) -> (d0, d1)>
 func.func @entry(%x: memref<?x4xf32>, %y: memref<?x4xf32>) {

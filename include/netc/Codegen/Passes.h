@@ -13,6 +13,9 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::netc {
+/// Marks the private functions netc-outline-kernels creates.
+inline constexpr llvm::StringLiteral kKernelAttr = "netc.kernel";
+
 #define GEN_PASS_DECL
 #include "netc/Codegen/Passes.h.inc"
 

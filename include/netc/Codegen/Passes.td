@@ -50,6 +50,53 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
   ];
 }
 
+def NetcOutlineKernels : Pass<"netc-outline-kernels", "ModuleOp"> {
+  let summary = "Move each linalg op into a kernel function of its own";
+  let description = [{
+    The unit of code generation. Every linalg op on tensors (the root)
+    becomes a private function marked `netc.kernel`, called where the op
+    was, together with:
+    - the linalg ops that only produce its destinations (fills, bias
+      broadcasts), which tiling fuses into the root's tiles;
+    - the `tensor.insert_slice` that places its single result into a larger
+      tensor (a concatenation, the flat gradient), so the kernel writes in
+      place;
+    - clones of the views its operands are read through (`extract_slice`,
+      `expand_shape`, `collapse_shape`) and of the constants it uses.
+
+    Every tensor a kernel takes is therefore a whole buffer: bufferized with
+    identity layouts at function boundaries, calls need no copies. The
+    static offsets of the views become `index` arguments, so that kernels
+    that differ only in where they read or write (each layer's slice of the
+    parameters) are the same function for netc-deduplicate-kernels. Kernels
+    are `passthrough = ["noinline"]`, so LLVM compiles each one once.
+
+    ```mlir
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<?x8xf32>) -> ...
+    %w = tensor.extract_slice %params[16] [32] [1] : ...
+    %r = linalg.matmul ins(%x, %w2d ...) outs(%f ...) -> tensor<?x8xf32>
+    // becomes
+    %c16 = arith.constant 16 : index
+    %r = call @net_forward_kernel0(%params, %c16, %x, %e) : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
+def NetcDeduplicateKernels : Pass<"netc-deduplicate-kernels", "ModuleOp"> {
+  let summary = "Call one kernel function for all identical kernels";
+  let description = [{
+    Kernels (functions marked `netc.kernel`) whose bodies print the same,
+    locations aside, compute the same thing: all calls go to the first and
+    the others are erased. A chain of identical layers, and the forward and
+    backward passes repeated in each training step, then cost code
+    generation and LLVM one kernel each; compile time follows the number of
+    distinct layers rather than the number of layers.
+  }];
+}
+
 def NetcFreeTemporaries : Pass<"netc-free-temporaries", "func::FuncOp"> {
   let summary = "Free every buffer a function allocates after its last use";
   let description = [{
@@ -64,7 +111,9 @@ def NetcFreeTemporaries : Pass<"netc-free-temporaries", "func::FuncOp"> {
 
     A buffer the function returns is left to its caller (one-shot
     bufferization's convention for results); a callee only borrows its
-    operands. A buffer that leaves its block otherwise (yielded out of a
+    operands. A call that returns a buffer is an error, since which of its
+    operands the result keeps alive is unknown (bufferized kernels return
+    nothing). A buffer that leaves its block otherwise (yielded out of a
     region, or read by an op that yields a memref without being a view) is an
     error: netc's entry points never produce one.
 
@@ -142,8 +191,9 @@ def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
     Runs on bufferized code: memrefs crossing a segment boundary are
     pointers, so no data moves.
   }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
   let options = [
-    Option<"opsPerSegment", "ops-per-segment", "unsigned", "256",
+    Option<"opsPerSegment", "ops-per-segment", "unsigned", "64",
            "Top-level ops per segment (constants not counted)">,
   ];
 }

@@ -4,6 +4,8 @@
 // chooses where to stop; each stage is also a textual pipeline netc-opt runs.
 //
 //   netc dialect --(netc-to-linalg-pipeline)--> linalg on tensors
+//                --(netc-kernels-pipeline)----> one kernel function per op
+//                --(netc-cpu-codegen-pipeline)> tiled, vectorized kernels
 //                --(netc-bufferize-pipeline)--> loops/linalg on memrefs
 //                --(netc-to-llvm-pipeline)----> LLVM dialect
 //                --(ObjectEmitter)------------> LLVM IR, native object
@@ -30,6 +32,10 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
 void buildNetcToLinalgPipeline(OpPassManager &pm,
                                const PipelineOptions &options);
 
+/// Moves each linalg op into a kernel function and makes identical kernels
+/// one, so that what follows compiles each distinct kernel once.
+void buildKernelsPipeline(OpPassManager &pm);
+
 /// The CPU code-generation stage on linalg on tensors: a strategy per op,
 /// then tiling across threads, loop tiling and vectorization.
 void buildCPUCodegenPipeline(OpPassManager &pm);
@@ -46,7 +52,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm);
 void buildNetcToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options);
 
 /// Registers the stages above as textual pipelines (netc-to-linalg-pipeline,
-/// netc-cpu-codegen-pipeline, netc-bufferize-pipeline, netc-to-llvm-pipeline, netc-compile-pipeline).
+/// netc-kernels-pipeline, netc-cpu-codegen-pipeline, netc-bufferize-pipeline, netc-to-llvm-pipeline, netc-compile-pipeline).
 void registerPipelines();
 
 } // namespace mlir::netc

@@ -1,0 +1,120 @@
+// RUN: netc-opt %s --netc-outline-kernels | FileCheck %s
+
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0) -> (d0)>
+
+// A linear layer: the bias broadcast is the matmul's destination producer
+// and joins its kernel; the weight is a view of the flat parameters, cloned
+// into the kernel with its offset as an argument (a constant at the call);
+// the empty destination stays with the caller.
+// CHECK-LABEL: func.func @linear(
+// CHECK-SAME:      %[[P:.*]]: tensor<40xf32>, %[[X:.*]]: tensor<?x4xf32>, %[[N:.*]]: index)
+// CHECK:         %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x8xf32>
+// CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
+// CHECK:         %[[Y:.*]] = call @linear_kernel0(%[[P]], %[[C32]], %[[E]], %[[X]], %[[C8]]) :
+// CHECK-SAME:      (tensor<40xf32>, index, tensor<?x8xf32>, tensor<?x4xf32>, index) -> tensor<?x8xf32>
+// CHECK-NEXT:    return %[[Y]]
+func.func @linear(%p: tensor<40xf32>, %x: tensor<?x4xf32>, %n: index) -> tensor<?x8xf32> {
+  %b = tensor.extract_slice %p[32] [8] [1] : tensor<40xf32> to tensor<8xf32>
+  %wflat = tensor.extract_slice %p[8] [32] [1] : tensor<40xf32> to tensor<32xf32>
+  %w = tensor.expand_shape %wflat [[0, 1]] output_shape [4, 8] : tensor<32xf32> into tensor<4x8xf32>
+  %e = tensor.empty(%n) : tensor<?x8xf32>
+  %bias = linalg.broadcast ins(%b : tensor<8xf32>) outs(%e : tensor<?x8xf32>) dimensions = [0]
+  %y = linalg.matmul ins(%x, %w : tensor<?x4xf32>, tensor<4x8xf32>) outs(%bias : tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+// CHECK-LABEL: func.func private @linear_kernel0(
+// CHECK-SAME:      %[[KP:.*]]: tensor<40xf32>, %[[BOFF:.*]]: index, %[[KE:.*]]: tensor<?x8xf32>, %[[KX:.*]]: tensor<?x4xf32>, %[[WOFF:.*]]: index) -> tensor<?x8xf32>
+// CHECK-SAME:      attributes {llvm.linkage = #llvm.linkage<internal>, netc.kernel, passthrough = ["noinline"]}
+// CHECK-NEXT:    %[[KB:.*]] = tensor.extract_slice %[[KP]][%[[BOFF]]] [8] [1]
+// CHECK-NEXT:    %[[BIAS:.*]] = linalg.broadcast ins(%[[KB]] : tensor<8xf32>) outs(%[[KE]] : tensor<?x8xf32>)
+// CHECK-NEXT:    %[[KWF:.*]] = tensor.extract_slice %[[KP]][%[[WOFF]]] [32] [1]
+// CHECK-NEXT:    %[[KW:.*]] = tensor.expand_shape %[[KWF]]
+// CHECK-NEXT:    %[[R:.*]] = linalg.matmul ins(%[[KX]], %[[KW]] : {{.*}}) outs(%[[BIAS]] : tensor<?x8xf32>)
+// CHECK-NEXT:    return %[[R]]
+
+// Two kernels in program order: the producer's result is an argument of
+// its consumer. A scalar from the caller used in a body is an argument; a
+// constant is cloned. The result placed into a larger tensor brings its
+// insert_slice: the kernel returns the whole destination.
+// CHECK-LABEL: func.func @concat(
+// CHECK-SAME:      %[[A:.*]]: tensor<?x4xf32>, %[[S:.*]]: f32, %[[N:.*]]: index)
+// CHECK:         %[[E:.*]] = tensor.empty(%[[N]]) : tensor<?x4xf32>
+// CHECK:         %[[T:.*]] = call @concat_kernel0(%[[A]], %[[E]], %[[S]])
+// CHECK:         %[[BIG:.*]] = tensor.empty(%[[N]]) : tensor<?x8xf32>
+// CHECK:         %[[R:.*]] = call @concat_kernel1(%[[T]], %[[BIG]], %[[N]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-NEXT:    return %[[R]]
+func.func @concat(%a: tensor<?x4xf32>, %s: f32, %n: index) -> tensor<?x8xf32> {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty(%n) : tensor<?x4xf32>
+  %t = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%a : tensor<?x4xf32>) outs(%e : tensor<?x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.mulf %in, %s : f32
+    %r = arith.addf %m, %one : f32
+    linalg.yield %r : f32
+  } -> tensor<?x4xf32>
+  %big = tensor.empty(%n) : tensor<?x8xf32>
+  %half = tensor.extract_slice %big[0, 4] [%n, 4] [1, 1] : tensor<?x8xf32> to tensor<?x4xf32>
+  %c = linalg.copy ins(%t : tensor<?x4xf32>) outs(%half : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %r = tensor.insert_slice %c into %big[0, 4] [%n, 4] [1, 1] : tensor<?x4xf32> into tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+// CHECK-LABEL: func.func private @concat_kernel0(
+// CHECK-SAME:      %[[KA:.*]]: tensor<?x4xf32>, %[[KE:.*]]: tensor<?x4xf32>, %[[KS:.*]]: f32) -> tensor<?x4xf32>
+// CHECK:         %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT:    linalg.generic {{.*}} ins(%[[KA]] : tensor<?x4xf32>) outs(%[[KE]] : tensor<?x4xf32>)
+// CHECK:           arith.mulf %{{.*}}, %[[KS]]
+// CHECK:           arith.addf %{{.*}}, %[[ONE]]
+// CHECK-LABEL: func.func private @concat_kernel1(
+// CHECK-SAME:      %[[KT:.*]]: tensor<?x4xf32>, %[[KBIG:.*]]: tensor<?x8xf32>, %[[KN:.*]]: index, %[[O0:.*]]: index, %[[O1:.*]]: index, %[[I0:.*]]: index, %[[I1:.*]]: index) -> tensor<?x8xf32>
+// CHECK-NEXT:    %[[HALF:.*]] = tensor.extract_slice %[[KBIG]][%[[O0]], %[[O1]]] [%[[KN]], 4] [1, 1]
+// CHECK-NEXT:    %[[C:.*]] = linalg.copy ins(%[[KT]] : tensor<?x4xf32>) outs(%[[HALF]] : tensor<?x4xf32>)
+// CHECK-NEXT:    %[[PLACED:.*]] = tensor.insert_slice %[[C]] into %[[KBIG]][%[[I0]], %[[I1]]] [%[[KN]], 4] [1, 1]
+// CHECK-NEXT:    return %[[PLACED]]
+
+// One empty tensor as the destination of both results: an argument each,
+// so that both are written in place.
+// CHECK-LABEL: func.func @two_results(
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<8xf32>
+// CHECK-NEXT:    %{{.*}}:2 = call @two_results_kernel0(%{{.*}}, %[[E]], %[[E]])
+// CHECK-LABEL: func.func private @two_results_kernel0(
+// CHECK-SAME:      %[[X:.*]]: tensor<8xf32>, %[[D0:.*]]: tensor<8xf32>, %[[D1:.*]]: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>)
+// CHECK-NEXT:    linalg.generic {{.*}} ins(%[[X]] : tensor<8xf32>) outs(%[[D0]], %[[D1]] : tensor<8xf32>, tensor<8xf32>)
+func.func @two_results(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %e = tensor.empty() : tensor<8xf32>
+  %r:2 = linalg.generic {indexing_maps = [#row, #row, #row], iterator_types = ["parallel"]} ins(%x : tensor<8xf32>) outs(%e, %e : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%in: f32, %o0: f32, %o1: f32):
+    %neg = arith.negf %in : f32
+    linalg.yield %in, %neg : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  return %r#0, %r#1 : tensor<8xf32>, tensor<8xf32>
+}
+
+// A grouped op writes a reshaped view of its destination: the kernel
+// undoes the view and returns its whole destination argument (which
+// bufferization then drops); the caller redoes the view on the result.
+// CHECK-LABEL: func.func @regrouped(
+// CHECK:         %[[E:.*]] = tensor.empty
+// CHECK:         %[[W:.*]] = call @regrouped_kernel0(%{{.*}}, %[[E]], %{{.*}}) : {{.*}} -> tensor<?x6xf32>
+// CHECK-NEXT:    %[[V:.*]] = tensor.expand_shape %[[W]] {{\[}}[0], [1, 2]]
+// CHECK-NEXT:    %[[B:.*]] = tensor.collapse_shape %[[V]]
+// CHECK-NEXT:    return %[[B]]
+// CHECK-LABEL: func.func private @regrouped_kernel0(
+// CHECK-SAME:      %[[X:.*]]: tensor<?x2x3xf32>, %[[D:.*]]: tensor<?x6xf32>, %{{.*}}: index) -> tensor<?x6xf32>
+// CHECK-NEXT:    %[[VIEW:.*]] = tensor.expand_shape %[[D]]
+// CHECK-NEXT:    %[[Y:.*]] = linalg.generic {{.*}} outs(%[[VIEW]] : tensor<?x2x3xf32>)
+// CHECK:         %[[BACK:.*]] = tensor.collapse_shape %[[Y]]
+// CHECK-NEXT:    return %[[BACK]] : tensor<?x6xf32>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @regrouped(%x: tensor<?x2x3xf32>, %n: index) -> tensor<?x6xf32> {
+  %e = tensor.empty(%n) : tensor<?x6xf32>
+  %g = tensor.expand_shape %e [[0], [1, 2]] output_shape [%n, 2, 3] : tensor<?x6xf32> into tensor<?x2x3xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<?x2x3xf32>) outs(%g : tensor<?x2x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %d = arith.addf %in, %in : f32
+    linalg.yield %d : f32
+  } -> tensor<?x2x3xf32>
+  %back = tensor.collapse_shape %y [[0], [1, 2]] : tensor<?x2x3xf32> into tensor<?x6xf32>
+  return %back : tensor<?x6xf32>
+}
