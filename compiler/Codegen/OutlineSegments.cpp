@@ -103,6 +103,38 @@ static void outline(func::FuncOp func, Block::iterator begin,
   func::ReturnOp::create(builder, func.getLoc(), outputs.getArrayRef());
 }
 
+/// Moves the allocations of the consecutive ops `ops` before them (where
+/// their sizes allow) and the frees after them, so that buffers belong to
+/// the function being cut rather than to its segments: a segment then takes
+/// the buffers it uses instead of returning the ones it makes, and what the
+/// function keeps alive between calls is a pointer per buffer, not a memref
+/// descriptor (a training step holds every activation for its backward
+/// pass). Returns the first and last of the ops left, if any.
+static std::optional<std::pair<Operation *, Operation *>>
+keepBuffersOutside(ArrayRef<Operation *> ops) {
+  llvm::SmallPtrSet<Operation *, 32> inRange(ops.begin(), ops.end());
+  SmallVector<Operation *> allocs, deallocs, rest;
+  for (Operation *op : ops) {
+    bool sizesBefore = llvm::all_of(op->getOperands(), [&](Value size) {
+      Operation *def = size.getDefiningOp();
+      return !def || !inRange.contains(def);
+    });
+    if (isa<memref::AllocOp>(op) && sizesBefore)
+      allocs.push_back(op);
+    else if (isa<memref::DeallocOp>(op))
+      deallocs.push_back(op);
+    else
+      rest.push_back(op);
+  }
+  if (rest.empty())
+    return std::nullopt;
+  for (Operation *alloc : allocs)
+    alloc->moveBefore(rest.front());
+  for (Operation *dealloc : llvm::reverse(deallocs))
+    dealloc->moveAfter(rest.back());
+  return std::make_pair(rest.front(), rest.back());
+}
+
 namespace {
 struct NetcOutlineSegments
     : public netc::impl::NetcOutlineSegmentsBase<NetcOutlineSegments> {
@@ -125,11 +157,21 @@ struct NetcOutlineSegments
       }
       if (starts.size() < 2)
         continue;
+      SmallVector<SmallVector<Operation *>> segments;
       for (auto [i, start] : llvm::enumerate(starts)) {
-        Block::iterator end = i + 1 < starts.size()
-                                  ? Block::iterator(starts[i + 1])
-                                  : Block::iterator(body.getTerminator());
-        outline(func, Block::iterator(start), end,
+        Operation *end = i + 1 < starts.size() ? starts[i + 1]
+                                               : body.getTerminator();
+        segments.push_back(llvm::map_to_vector(
+            llvm::make_range(Block::iterator(start), Block::iterator(end)),
+            [](Operation &op) { return &op; }));
+      }
+      for (auto [i, ops] : llvm::enumerate(segments)) {
+        std::optional<std::pair<Operation *, Operation *>> range =
+            keepBuffersOutside(ops);
+        if (!range)
+          continue;
+        outline(func, Block::iterator(range->first),
+                std::next(Block::iterator(range->second)),
                 (func.getSymName() + "_segment" + Twine(i)).str());
       }
       // Constants the segments cloned may have no user left here.

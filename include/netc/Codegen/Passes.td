@@ -162,17 +162,22 @@ def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
   let summary = "Split long bufferized functions into called segments";
   let description = [{
     A model's entry point holds every layer, forward and backward, in one
-    block. Parts of the lowering to LLVM and LLVM's own optimizer take time
-    that grows with the square of a function's size (control-flow lowering
-    splits the block at every loop; LLVM's loop unroller collects the guards
-    of every earlier loop), which made a few thousand layers take minutes.
-    This pass cuts every function whose top-level ops exceed
-    `ops-per-segment` into consecutive segments, each moved into a private
-    function that the original calls in order: values from earlier segments
-    become arguments, values used later become results, constants are
-    cloned. Segments are marked `passthrough = ["noinline"]` (LLVM's
-    noinline), so that LLVM does not paste them back together; a segment holds dozens of layers, so a call
-    per segment costs nothing measurable.
+    block: by now a kernel call, allocation or free per op. LLVM's
+    instruction selection, register allocation and stack slot coloring take
+    time that grows faster than a function's size, which made a few
+    thousand layers take minutes. This pass cuts every function whose
+    top-level ops exceed `ops-per-segment` into consecutive segments, each
+    moved into a private function that the original calls in order: values
+    from earlier segments become arguments, values used later become
+    results, constants are cloned. Allocations whose sizes are known before
+    a segment stay before it, and frees after it: segments borrow buffers
+    rather than return them, so that between calls the original holds a
+    pointer per live buffer, not a memref descriptor (a training step keeps
+    every activation for its backward pass; this made its stack frame six
+    times smaller). Segments are internal and `passthrough = ["noinline"]`
+    (LLVM's noinline), so that LLVM does not paste them back together; a
+    segment holds dozens of ops, so a call per segment costs nothing
+    measurable.
 
     ```mlir
     func.func @net_forward(...) {
