@@ -103,35 +103,36 @@ static void outline(func::FuncOp func, Block::iterator begin,
   func::ReturnOp::create(builder, func.getLoc(), outputs.getArrayRef());
 }
 
-/// Moves the allocations of the consecutive ops `ops` before them (where
-/// their sizes allow) and the frees after them, so that buffers belong to
-/// the function being cut rather than to its segments: a segment then takes
-/// the buffers it uses instead of returning the ones it makes, and what the
-/// function keeps alive between calls is a pointer per buffer, not a memref
-/// descriptor (a training step holds every activation for its backward
-/// pass). Returns the first and last of the ops left, if any.
+/// Moves the allocations among the consecutive ops `ops` whose buffers
+/// outlive them (and whose sizes are known before them) ahead of them, so
+/// that those buffers belong to the function being cut rather than to a
+/// segment: the segment borrows them instead of returning them, and what
+/// the function keeps alive between calls is a pointer per buffer, not a
+/// memref descriptor (a training step holds every activation for its
+/// backward pass). Buffers used only inside stay there, so peak memory is
+/// unchanged. Returns the first and last of the ops left, if any.
 static std::optional<std::pair<Operation *, Operation *>>
 keepBuffersOutside(ArrayRef<Operation *> ops) {
   llvm::SmallPtrSet<Operation *, 32> inRange(ops.begin(), ops.end());
-  SmallVector<Operation *> allocs, deallocs, rest;
+  Block *block = ops.front()->getBlock();
+  SmallVector<Operation *> hoisted, rest;
   for (Operation *op : ops) {
     bool sizesBefore = llvm::all_of(op->getOperands(), [&](Value size) {
       Operation *def = size.getDefiningOp();
       return !def || !inRange.contains(def);
     });
-    if (isa<memref::AllocOp>(op) && sizesBefore)
-      allocs.push_back(op);
-    else if (isa<memref::DeallocOp>(op))
-      deallocs.push_back(op);
+    bool outlives = llvm::any_of(op->getUsers(), [&](Operation *user) {
+      return !inRange.contains(block->findAncestorOpInBlock(*user));
+    });
+    if (isa<memref::AllocOp>(op) && sizesBefore && outlives)
+      hoisted.push_back(op);
     else
       rest.push_back(op);
   }
   if (rest.empty())
     return std::nullopt;
-  for (Operation *alloc : allocs)
+  for (Operation *alloc : hoisted)
     alloc->moveBefore(rest.front());
-  for (Operation *dealloc : llvm::reverse(deallocs))
-    dealloc->moveAfter(rest.back());
   return std::make_pair(rest.front(), rest.back());
 }
 

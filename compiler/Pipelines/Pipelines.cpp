@@ -100,6 +100,9 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // Thread tiles become OpenMP parallel loops (libomp at run time).
   pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createConvertSCFToOpenMPPass());
+  // At batch 1 a thread loop has one iteration: run it on the calling
+  // thread rather than wake the others.
+  pm.addNestedPass<func::FuncOp>(createNetcSerializeSingleIterationLoops());
   // Structured ops left unvectorized become loops; n-d vector transfers
   // become 1-d ones.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -5,35 +5,36 @@
 // entry point calls two private noinline functions in order. Values made
 // in a segment and used later are its results (the allocation here, whose
 // size the segment computes); values from before are its arguments;
-// constants are cloned where they are used. Frees stay with the entry
-// point, after the segment that held them.
+// constants are cloned where they are used.
 // CHECK-LABEL: func.func @entry(
 // CHECK-SAME:      %[[X:.*]]: memref<?x4xf32>, %[[Y:.*]]: memref<?x4xf32>)
 // CHECK-NEXT:    %[[T:.*]] = call @entry_segment0(%[[X]]) : (memref<?x4xf32>) -> memref<?x4xf32>
 // CHECK-NEXT:    call @entry_segment1(%[[T]], %[[Y]]) : (memref<?x4xf32>, memref<?x4xf32>) -> ()
-// CHECK-NEXT:    memref.dealloc %[[T]]
 // CHECK-NEXT:    return
 // CHECK:       func.func private @entry_segment1(%[[TA:.*]]: memref<?x4xf32>, %[[OUT:.*]]: memref<?x4xf32>) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
 // CHECK-NEXT:    %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:    linalg.generic {{.*}} ins(%[[TA]] : memref<?x4xf32>) outs(%[[OUT]] : memref<?x4xf32>)
 // CHECK:           arith.maximumf %{{.*}}, %[[ZERO]]
-// CHECK:         return
+// CHECK:         memref.dealloc %[[TA]]
+// CHECK-NEXT:    return
 // CHECK:       func.func private @entry_segment0(%[[IN:.*]]: memref<?x4xf32>) -> memref<?x4xf32> attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
 // CHECK-NEXT:    %[[Z:.*]] = arith.constant 0 : index
 // CHECK-NEXT:    %[[N:.*]] = memref.dim %[[IN]], %[[Z]]
 // CHECK-NEXT:    %[[TMP:.*]] = memref.alloc(%[[N]])
 // CHECK-NEXT:    return %[[TMP]]
 
-// An allocation sized before its segment moves before it, and the segment
-// takes the buffer rather than returning it: between calls the entry point
-// holds a pointer per buffer, not a descriptor.
+// An allocation that outlives its segment and is sized before it moves
+// before it, and the segment takes the buffer rather than returning it:
+// between calls the entry point holds a pointer per buffer, not a
+// descriptor. A later segment frees the buffer it borrows.
 // CHECK-LABEL: func.func @sized_before(
 // CHECK-SAME:      %[[X:.*]]: memref<?x4xf32>, %[[Y:.*]]: memref<?x4xf32>, %[[N:.*]]: index)
 // CHECK-NEXT:    %[[T:.*]] = memref.alloc(%[[N]])
 // CHECK-NEXT:    call @sized_before_segment0(%[[X]], %[[T]]) : (memref<?x4xf32>, memref<?x4xf32>) -> ()
 // CHECK-NEXT:    call @sized_before_segment1(%[[T]], %[[Y]]) : (memref<?x4xf32>, memref<?x4xf32>) -> ()
-// CHECK-NEXT:    memref.dealloc %[[T]]
 // CHECK-NEXT:    return
+// CHECK:       func.func private @sized_before_segment1(%[[B:.*]]: memref<?x4xf32>, %{{.*}}: memref<?x4xf32>)
+// CHECK:         memref.dealloc %[[B]]
 
 // Segments pass memref descriptors; the entry point keeps the bare-pointer
 // convention that its llvm.bareptr asks for.

@@ -169,12 +169,12 @@ def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
     top-level ops exceed `ops-per-segment` into consecutive segments, each
     moved into a private function that the original calls in order: values
     from earlier segments become arguments, values used later become
-    results, constants are cloned. Allocations whose sizes are known before
-    a segment stay before it, and frees after it: segments borrow buffers
-    rather than return them, so that between calls the original holds a
-    pointer per live buffer, not a memref descriptor (a training step keeps
-    every activation for its backward pass; this made its stack frame six
-    times smaller). Segments are internal and `passthrough = ["noinline"]`
+    results, constants are cloned. A buffer that outlives its segment is
+    allocated before it when its size is known there: segments borrow such
+    buffers rather than return them, so that between calls the original
+    holds a pointer per live buffer, not a memref descriptor (a training
+    step keeps every activation for its backward pass; this made its stack
+    frame six times smaller). Buffers used within one segment stay in it. Segments are internal and `passthrough = ["noinline"]`
     (LLVM's noinline), so that LLVM does not paste them back together; a
     segment holds dozens of ops, so a call per segment costs nothing
     measurable.
