@@ -27,12 +27,6 @@ struct KernelOps {
   llvm::SmallPtrSet<Operation *, 4> ops;
 };
 
-/// Whether `op` is cloned into each kernel that uses it rather than passed.
-bool isConstant(Operation *op) {
-  return op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
-         op->hasTrait<OpTrait::ConstantLike>();
-}
-
 /// Views that are cloned into the kernels that read through them, so that
 /// every tensor a kernel takes is a whole buffer (identity layout at the
 /// call, no copy) and its static offsets become arguments.
@@ -97,7 +91,7 @@ public:
     if (Value mapped = mapping.lookupOrNull(value))
       return mapped;
     Operation *def = value.getDefiningOp();
-    if (def && isConstant(def))
+    if (def && netc::isClonedConstant(def))
       return builder.clone(*def, mapping)->getResult(
           cast<OpResult>(value).getResultNumber());
     if (def && isView(def))

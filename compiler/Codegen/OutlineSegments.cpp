@@ -19,12 +19,6 @@ namespace mlir::netc {
 
 using namespace mlir;
 
-/// Whether `op` is a constant: cloned into each segment rather than passed.
-static bool isConstant(Operation *op) {
-  return op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
-         op->hasTrait<OpTrait::ConstantLike>();
-}
-
 /// Moves the ops [begin, end) of `func`'s body into a new private function
 /// `name` and calls it in their place.
 static void outline(func::FuncOp func, Block::iterator begin,
@@ -54,7 +48,7 @@ static void outline(func::FuncOp func, Block::iterator begin,
         if (definedInside(operand))
           continue;
         Operation *def = operand.getDefiningOp();
-        if (def && def->getBlock() == &body && isConstant(def))
+        if (def && def->getBlock() == &body && netc::isClonedConstant(def))
           constants.push_back(def);
         else
           inputs.insert(operand);
@@ -151,7 +145,7 @@ struct NetcOutlineSegments
       SmallVector<Operation *> starts;
       unsigned counted = 0;
       for (Operation &op : body.without_terminator()) {
-        if (isConstant(&op))
+        if (netc::isClonedConstant(&op))
           continue;
         if (counted++ % opsPerSegment == 0)
           starts.push_back(&op);
@@ -177,7 +171,7 @@ struct NetcOutlineSegments
       }
       // Constants the segments cloned may have no user left here.
       for (Operation &op : llvm::make_early_inc_range(body))
-        if (isConstant(&op) && op.use_empty())
+        if (netc::isClonedConstant(&op) && op.use_empty())
           op.erase();
     }
   }

@@ -7,6 +7,13 @@
 
 namespace mlir::netc {
 
+/// Whether `op` is a constant that outlined functions clone rather than
+/// take as an argument.
+inline bool isClonedConstant(Operation *op) {
+  return op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
+         op->hasTrait<OpTrait::ConstantLike>();
+}
+
 /// Makes `callee`, outlined from a function, private to the object: LLVM
 /// internal linkage (not exported; unused arguments and results, such as the
 /// constant sizes and strides of memref descriptors, are dropped) and
