@@ -8,8 +8,12 @@
 #include "netc/Codegen/Outlining.h"
 #include "netc/Codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::netc {
@@ -18,6 +22,20 @@ namespace mlir::netc {
 } // namespace mlir::netc
 
 using namespace mlir;
+
+/// Whether segments recompute `op` rather than take its result as an
+/// argument: constants, and index arithmetic and views, such as the
+/// buffers netc-plan-buffers places in an arena (a segment then takes the
+/// arena and the batch size, and nothing stays live between segments).
+static bool isRecomputed(Operation *op) {
+  if (netc::isClonedConstant(op))
+    return true;
+  if (op->getNumRegions() || op->getNumResults() != 1 ||
+      !isMemoryEffectFree(op))
+    return false;
+  return isa<arith::ArithDialect>(op->getDialect()) ||
+         isa<memref::DimOp, ViewLikeOpInterface>(op);
+}
 
 /// Moves the ops [begin, end) of `func`'s body into a new private function
 /// `name` and calls it in their place.
@@ -39,20 +57,29 @@ static void outline(func::FuncOp func, Block::iterator begin,
     return top && inside.contains(top);
   };
 
-  // Values defined before the segment and used in it; results used after.
+  // Values defined before the segment and used in it, but for those it
+  // recomputes (with what they are computed from); results used after.
   llvm::SetVector<Value> inputs;
-  SmallVector<Operation *> constants;
+  SmallVector<Operation *> clones; // each after what it reads
+  llvm::SmallPtrSet<Operation *, 16> recomputed;
+  std::function<void(Value)> read = [&](Value operand) {
+    if (definedInside(operand))
+      return;
+    Operation *def = operand.getDefiningOp();
+    if (!def || def->getBlock() != &body || !isRecomputed(def)) {
+      inputs.insert(operand);
+      return;
+    }
+    if (!recomputed.insert(def).second)
+      return;
+    for (Value defOperand : def->getOperands())
+      read(defOperand);
+    clones.push_back(def);
+  };
   for (Operation &op : llvm::make_range(begin, end))
     op.walk([&](Operation *nested) {
-      for (Value operand : nested->getOperands()) {
-        if (definedInside(operand))
-          continue;
-        Operation *def = operand.getDefiningOp();
-        if (def && def->getBlock() == &body && netc::isClonedConstant(def))
-          constants.push_back(def);
-        else
-          inputs.insert(operand);
-      }
+      for (Value operand : nested->getOperands())
+        read(operand);
     });
   llvm::SetVector<Value> outputs;
   for (Operation &op : llvm::make_range(begin, end))
@@ -78,50 +105,56 @@ static void outline(func::FuncOp func, Block::iterator begin,
   entry->getOperations().splice(entry->end(), body.getOperations(), begin,
                                 end);
   builder.setInsertionPointToStart(entry);
-  IRMapping cloned;
-  for (Operation *constant : constants)
-    if (!cloned.contains(constant->getResult(0)))
-      builder.clone(*constant, cloned);
-  auto inSegment = [&](OpOperand &use) {
-    return use.getOwner()->getParentOfType<func::FuncOp>() == segment;
-  };
-  for (auto [input, argument] : llvm::zip(inputs, entry->getArguments()))
-    Value(input).replaceUsesWithIf(argument, inSegment);
-  for (auto [from, to] : cloned.getValueMap())
-    Value(from).replaceUsesWithIf(to, inSegment);
+  // What the segment reads from outside: its arguments, or its clones.
+  // Rewritten op by op: values such as the batch size have uses all over
+  // the function.
+  IRMapping outside;
+  outside.map(inputs.getArrayRef(), entry->getArguments());
+  for (Operation *op : clones)
+    builder.clone(*op, outside);
+  segment.walk([&](Operation *op) {
+    for (OpOperand &operand : op->getOpOperands())
+      if (Value mapped = outside.lookupOrNull(operand.get()))
+        operand.set(mapped);
+  });
   for (auto [output, result] : llvm::zip(outputs, call.getResults()))
     Value(output).replaceUsesWithIf(result, [&](OpOperand &use) {
-      return !inSegment(use);
+      return use.getOwner()->getParentOfType<func::FuncOp>() != segment;
     });
   builder.setInsertionPointToEnd(entry);
   func::ReturnOp::create(builder, func.getLoc(), outputs.getArrayRef());
 }
 
-/// Moves the allocations among the consecutive ops `ops` whose buffers
-/// outlive them (and whose sizes are known before them) ahead of them, so
-/// that those buffers belong to the function being cut rather than to a
-/// segment: the segment borrows them instead of returning them, and what
-/// the function keeps alive between calls is a pointer per buffer, not a
-/// memref descriptor (a training step holds every activation for its
-/// backward pass). Buffers used only inside stay there, so peak memory is
-/// unchanged. Returns the first and last of the ops left, if any.
+/// Moves ahead of the consecutive ops `ops`, when what they read is known
+/// before them, the ops among them that segments recompute (they stay in
+/// the function being cut, and each segment clones what it needs) and the
+/// allocations whose buffers outlive them (they belong to the function
+/// being cut rather than to a segment: the segment borrows them instead of
+/// returning them, and between calls the function holds a pointer per
+/// buffer, not a memref descriptor). Buffers used only inside stay there,
+/// so peak memory is unchanged. Returns the first and last of the ops
+/// left, if any.
 static std::optional<std::pair<Operation *, Operation *>>
 keepBuffersOutside(ArrayRef<Operation *> ops) {
   llvm::SmallPtrSet<Operation *, 32> inRange(ops.begin(), ops.end());
   Block *block = ops.front()->getBlock();
   SmallVector<Operation *> hoisted, rest;
+  llvm::SmallPtrSet<Operation *, 32> kept;
   for (Operation *op : ops) {
-    bool sizesBefore = llvm::all_of(op->getOperands(), [&](Value size) {
-      Operation *def = size.getDefiningOp();
-      return !def || !inRange.contains(def);
+    bool operandsBefore = llvm::all_of(op->getOperands(), [&](Value operand) {
+      Operation *def = operand.getDefiningOp();
+      return !def || !kept.contains(def);
     });
     bool outlives = llvm::any_of(op->getUsers(), [&](Operation *user) {
       return !inRange.contains(block->findAncestorOpInBlock(*user));
     });
-    if (isa<memref::AllocOp>(op) && sizesBefore && outlives)
+    if (operandsBefore &&
+        (isRecomputed(op) || (isa<memref::AllocOp>(op) && outlives))) {
       hoisted.push_back(op);
-    else
+    } else {
       rest.push_back(op);
+      kept.insert(op);
+    }
   }
   if (rest.empty())
     return std::nullopt;
@@ -145,7 +178,7 @@ struct NetcOutlineSegments
       SmallVector<Operation *> starts;
       unsigned counted = 0;
       for (Operation &op : body.without_terminator()) {
-        if (netc::isClonedConstant(&op))
+        if (isRecomputed(&op))
           continue;
         if (counted++ % opsPerSegment == 0)
           starts.push_back(&op);
@@ -169,9 +202,9 @@ struct NetcOutlineSegments
                 std::next(Block::iterator(range->second)),
                 (func.getSymName() + "_segment" + Twine(i)).str());
       }
-      // Constants the segments cloned may have no user left here.
-      for (Operation &op : llvm::make_early_inc_range(body))
-        if (netc::isClonedConstant(&op) && op.use_empty())
+      // What the segments recompute may have no user left here.
+      for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+        if (isRecomputed(&op) && op.use_empty())
           op.erase();
     }
   }

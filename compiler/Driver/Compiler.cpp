@@ -6,6 +6,7 @@
 
 #include "netc/Codegen/HeaderEmitter.h"
 #include "netc/Codegen/ObjectEmitter.h"
+#include "netc/Codegen/Passes.h"
 #include "netc/Driver/Driver.h"
 #include "netc/Frontend/ModelImporter.h"
 #include "netc/InitAll.h"
@@ -72,8 +73,9 @@ runPipeline(ModuleOp module, bool training,
 }
 
 /// Bounds the memory one SGD step allocates: compiles a copy of `module`
-/// through bufferization and adds up every buffer the step allocates (all
-/// live at once at worst), the batch-sized ones per sample.
+/// through bufferization and adds up what the step allocates: the arena
+/// where netc-plan-buffers placed its buffers (their peak), and any buffer
+/// outside it (all live at once at worst), the batch-sized ones per sample.
 static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
                                            TrainingSignature &training) {
   OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
@@ -90,6 +92,15 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
   if (!step)
     return module.emitError("no training step to measure");
   step.walk([&](memref::AllocOp alloc) {
+    // netc-plan-buffers' arena: the peak of the buffers it holds.
+    auto arenaFixed = alloc->getAttrOfType<IntegerAttr>(kArenaFixedBytesAttr);
+    auto arenaPerSample =
+        alloc->getAttrOfType<IntegerAttr>(kArenaBytesPerSampleAttr);
+    if (arenaFixed && arenaPerSample) {
+      training.fixedBytes += arenaFixed.getInt();
+      training.bytesPerSample += arenaPerSample.getInt();
+      return;
+    }
     MemRefType type = alloc.getType();
     int64_t bytes = type.getElementTypeBitWidth() / 8;
     bool perSample = false;

@@ -88,6 +88,9 @@ void netc::buildBufferizePipeline(OpPassManager &pm) {
   // Temporaries are heap allocated (most have the dynamic batch size): free
   // each one after its last use.
   pm.addNestedPass<func::FuncOp>(createNetcFreeTemporaries());
+  // ... and then place them all in one allocation per call, by lifetime: one
+  // malloc per step, not one per activation.
+  pm.addNestedPass<func::FuncOp>(createNetcPlanBuffers());
   // Copies between strided views would call MLIR's runner library.
   pm.addNestedPass<func::FuncOp>(createNetcLowerStridedCopies());
 }

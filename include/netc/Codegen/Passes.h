@@ -15,6 +15,11 @@
 namespace mlir::netc {
 /// Marks the private functions netc-outline-kernels creates.
 inline constexpr llvm::StringLiteral kKernelAttr = "netc.kernel";
+/// The sizes of the arena netc-plan-buffers allocates: bytes, and bytes per
+/// sample of the batch.
+inline constexpr llvm::StringLiteral kArenaFixedBytesAttr = "netc.fixed_bytes";
+inline constexpr llvm::StringLiteral kArenaBytesPerSampleAttr =
+    "netc.bytes_per_sample";
 
 #define GEN_PASS_DECL
 #include "netc/Codegen/Passes.h.inc"

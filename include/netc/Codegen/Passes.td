@@ -158,6 +158,44 @@ def NetcUnshareEmptyTensors
   ];
 }
 
+def NetcPlanBuffers : Pass<"netc-plan-buffers", "func::FuncOp"> {
+  let summary = "Place a function's temporaries in one allocation, by lifetime";
+  let description = [{
+    After netc-free-temporaries, an entry point allocates and frees a buffer
+    per activation and gradient: thousands of `malloc` calls per training
+    step, and as many pointers that LLVM keeps alive between the forward and
+    the backward pass (its register allocator and stack slot coloring took
+    most of the compile time of a 10,000-layer model). This pass replays the
+    allocations and frees of the function's body, in order, on a simulated
+    first-fit heap, and makes each buffer a `memref.view` at its place in
+    one allocation (the arena) made before the first of them and freed
+    before the return. The arena is as large as that heap grew: the peak of
+    the live buffers, plus what fragmentation costs.
+
+    The batch size is known only at run time: buffers of `B` bytes per
+    sample are placed by a heap of their own, at `batch * offset`, and the
+    fixed-size ones above them, at `batch * per_sample_total + offset`.
+    Every buffer starts at a multiple of 64 bytes (of 64 bytes per sample),
+    the alignment bufferization gives them.
+    Only buffers with an identity layout, freed in the block that allocates
+    them, whose dynamic size (if any) is the batch size, are placed. The
+    arena carries the two sizes as `netc.fixed_bytes` and
+    `netc.bytes_per_sample` (the header states them).
+
+    ```mlir
+    %a = memref.alloc(%n) : memref<?x16xf32>
+    ...
+    memref.dealloc %a : memref<?x16xf32>
+    // becomes
+    %arena = memref.alloc(%size) {netc.bytes_per_sample = 128 : i64, ...} : memref<?xi8>
+    %a = memref.view %arena[%shift][%n] : memref<?xi8> to memref<?x16xf32>
+    ...
+    memref.dealloc %arena : memref<?xi8>   // before the return
+    ```
+  }];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect"];
+}
+
 def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
   let summary = "Split long bufferized functions into called segments";
   let description = [{
@@ -169,7 +207,11 @@ def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
     top-level ops exceed `ops-per-segment` into consecutive segments, each
     moved into a private function that the original calls in order: values
     from earlier segments become arguments, values used later become
-    results, constants are cloned. A buffer that outlives its segment is
+    results. Constants, index arithmetic and views (those of
+    netc-plan-buffers' arena above all) are recomputed in each segment that
+    uses them, so between calls a training step holds the arena and the
+    batch size rather than a pointer per activation, which had made LLVM's
+    register allocation superlinear. A buffer that outlives its segment is
     allocated before it when its size is known there: segments borrow such
     buffers rather than return them, so that between calls the original
     holds a pointer per live buffer, not a memref descriptor (a training
@@ -199,7 +241,7 @@ def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
   let options = [
     Option<"opsPerSegment", "ops-per-segment", "unsigned", "64",
-           "Top-level ops per segment (constants not counted)">,
+           "Top-level ops per segment (those recomputed not counted)">,
   ];
 }
 
