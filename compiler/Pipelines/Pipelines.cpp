@@ -96,6 +96,9 @@ void netc::buildBufferizePipeline(OpPassManager &pm) {
 }
 
 void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  // Kernels take pointers and sizes, not memref descriptors: far less IR
+  // per call to lower and translate.
+  pm.addPass(createNetcBarePointerKernels());
   // A long function becomes a chain of calls to segments of it: what
   // follows, and LLVM's optimizer, take time quadratic in a function's
   // length.

@@ -196,6 +196,37 @@ def NetcPlanBuffers : Pass<"netc-plan-buffers", "func::FuncOp"> {
   let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect"];
 }
 
+def NetcBarePointerKernels : Pass<"netc-bare-pointer-kernels", "ModuleOp"> {
+  let summary = "Pass each kernel its buffers as pointers and dynamic sizes";
+  let description = [{
+    A call passes a memref as its descriptor: two pointers, the offset, and
+    every size and stride, one value each (nine for a 4-d tensor), which the
+    lowering to LLVM unpacks at every call. LLVM drops the constant ones
+    from the internal kernels, but only after they have been built and
+    translated: with thousands of layers, that plumbing was most of the
+    lowered IR. This pass gives every kernel whose buffers are all
+    contiguous (identity layout) a pointer (a rank-0 memref, the
+    bare-pointer convention, `llvm.bareptr`) and an `index` per dynamic size
+    for each, and rebuilds the memref in the kernel with
+    `memref.reinterpret_cast`; each call passes the pointer and the sizes.
+
+    ```mlir
+    func.func private @k(%x: memref<?x16xf32>) attributes {netc.kernel}
+    call @k(%a) : (memref<?x16xf32>) -> ()
+    // becomes
+    func.func private @k(%p: memref<f32>, %n: index)
+        attributes {llvm.bareptr, netc.kernel} {
+      %x = memref.reinterpret_cast %p to offset: [0], sizes: [%n, 16], strides: [16, 1]
+      ...
+    }
+    %pa = memref.reinterpret_cast %a to offset: [0], sizes: [], strides: []
+    %n = memref.dim %a, %c0
+    call @k(%pa, %n) : (memref<f32>, index) -> ()
+    ```
+  }];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect"];
+}
+
 def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
   let summary = "Split long bufferized functions into called segments";
   let description = [{
