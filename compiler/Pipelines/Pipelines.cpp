@@ -99,6 +99,9 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // Kernels take pointers and sizes, not memref descriptors: far less IR
   // per call to lower and translate.
   pm.addPass(createNetcBarePointerKernels());
+  // One op per distinct offset, view and constant, before segments clone
+  // what each of them reads.
+  pm.addPass(createCSEPass());
   // A long function becomes a chain of calls to segments of it: what
   // follows, and LLVM's optimizer, take time quadratic in a function's
   // length.
