@@ -7,7 +7,7 @@
 
 #include "netc/Codegen/Passes.h"
 
-#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/Hashing.h"
 
 namespace mlir::netc {
 #define GEN_PASS_DEF_NETCDEDUPLICATEKERNELS
@@ -17,16 +17,32 @@ namespace mlir::netc {
 using namespace mlir;
 
 namespace {
-/// The text of `kernel` under a fixed name: equal for kernels that compute
-/// the same thing (locations are not printed).
-std::string printedBody(func::FuncOp kernel) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  std::string name = kernel.getSymName().str();
-  kernel.setSymName("kernel");
-  kernel->print(os, OpPrintingFlags().useLocalScope());
-  kernel.setSymName(name);
-  return text;
+/// A hash that kernels with equal bodies share: each op's name, attributes
+/// and types, in order (not which values it reads).
+llvm::hash_code bodyHash(func::FuncOp kernel) {
+  llvm::hash_code hash = hash_value(kernel.getFunctionType());
+  kernel.getBody().walk([&](Operation *op) {
+    hash = llvm::hash_combine(
+        hash, OperationEquivalence::computeHash(
+                  op, OperationEquivalence::ignoreHashValue,
+                  OperationEquivalence::ignoreHashValue,
+                  OperationEquivalence::IgnoreLocations));
+  });
+  return hash;
+}
+
+/// Whether `a` and `b` compute the same thing: the same signature, function
+/// attributes (but the name) and body, locations aside.
+bool sameKernel(func::FuncOp a, func::FuncOp b) {
+  auto attributesButName = [](func::FuncOp kernel) {
+    NamedAttrList attributes(kernel->getAttrDictionary());
+    attributes.erase(kernel.getSymNameAttrName());
+    return attributes.getDictionary(kernel.getContext());
+  };
+  return a.getFunctionType() == b.getFunctionType() &&
+         attributesButName(a) == attributesButName(b) &&
+         OperationEquivalence::isRegionEquivalentTo(
+             &a.getBody(), &b.getBody(), OperationEquivalence::IgnoreLocations);
 }
 
 struct NetcDeduplicateKernels
@@ -35,17 +51,21 @@ struct NetcDeduplicateKernels
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::StringMap<StringAttr> firstWithBody;
+    DenseMap<llvm::hash_code, SmallVector<func::FuncOp, 1>> kernelsByHash;
     DenseMap<StringAttr, FlatSymbolRefAttr> replacement;
     for (auto kernel : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (!kernel->hasAttr(netc::kKernelAttr))
         continue;
-      auto [first, inserted] =
-          firstWithBody.try_emplace(printedBody(kernel), kernel.getSymNameAttr());
-      if (inserted)
+      SmallVector<func::FuncOp, 1> &candidates = kernelsByHash[bodyHash(kernel)];
+      auto first = llvm::find_if(candidates, [&](func::FuncOp candidate) {
+        return sameKernel(candidate, kernel);
+      });
+      if (first == candidates.end()) {
+        candidates.push_back(kernel);
         continue;
+      }
       replacement[kernel.getSymNameAttr()] =
-          FlatSymbolRefAttr::get(first->second);
+          FlatSymbolRefAttr::get(first->getSymNameAttr());
       kernel.erase();
     }
     if (replacement.empty())

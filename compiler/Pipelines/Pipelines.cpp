@@ -47,10 +47,13 @@ void netc::buildKernelsPipeline(OpPassManager &pm) {
   // Each linalg op, with the fills and broadcasts of its destination and the
   // views it reads through, becomes a kernel function the entry point calls.
   pm.addPass(createNetcOutlineKernels());
+  // Identical kernels become one: a chain of 10,000 identical layers, and
+  // the forward pass each training step repeats, compile once. Before the
+  // cleanups, so that they see each kernel once, and after them, for
+  // kernels they made equal.
+  pm.addPass(createNetcDeduplicateKernels());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // Identical kernels become one: a chain of 10,000 identical layers, and
-  // the forward pass each training step repeats, compile once.
   pm.addPass(createNetcDeduplicateKernels());
 }
 

@@ -88,9 +88,10 @@ def NetcOutlineKernels : Pass<"netc-outline-kernels", "ModuleOp"> {
 def NetcDeduplicateKernels : Pass<"netc-deduplicate-kernels", "ModuleOp"> {
   let summary = "Call one kernel function for all identical kernels";
   let description = [{
-    Kernels (functions marked `netc.kernel`) whose bodies print the same,
-    locations aside, compute the same thing: all calls go to the first and
-    the others are erased. A chain of identical layers, and the forward and
+    Kernels (functions marked `netc.kernel`) with the same signature,
+    attributes and body (OperationEquivalence, locations aside; found
+    through a hash of their ops) compute the same thing: all calls go to the
+    first and the others are erased. A chain of identical layers, and the forward and
     backward passes repeated in each training step, then cost code
     generation and LLVM one kernel each; compile time follows the number of
     distinct layers rather than the number of layers.
