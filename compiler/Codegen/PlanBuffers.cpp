@@ -98,7 +98,7 @@ struct NetcPlanBuffers
 
   /// Where the arena can hold `alloc`: its bytes (per sample when its one
   /// dynamic size is `batch`) rounded up to kAlignment; nullopt when it
-  /// cannot.
+  /// cannot or the buffer is empty.
   static std::optional<Placement> sizeOf(memref::AllocOp alloc, Value batch) {
     MemRefType type = alloc.getType();
     if (!type.getLayout().isIdentity() || type.getMemorySpace() ||
@@ -114,6 +114,9 @@ struct NetcPlanBuffers
     for (int64_t dim : type.getShape())
       if (!ShapedType::isDynamic(dim))
         placement.size *= dim;
+    // An empty buffer needs no place (and the heap keeps no empty blocks).
+    if (placement.size == 0)
+      return std::nullopt;
     placement.size = llvm::alignTo(placement.size, kAlignment);
     return placement;
   }

@@ -87,3 +87,26 @@ func.func @single(%n: index, %x: memref<?x4xf32>) {
   memref.dealloc %a : memref<?x4xf32>
   return
 }
+
+// -----
+
+// An empty buffer (a model without parameters has empty gradients) stays an
+// allocation; the others are placed.
+// CHECK-LABEL: func.func @empty(
+// CHECK:         %[[ARENA:.*]] = memref.alloc(%{{.*}}) {{.*}}netc.bytes_per_sample = 128 : i64, netc.fixed_bytes = 0 : i64} : memref<?xi8>
+// CHECK:         %[[EMPTY:.*]] = memref.alloc() : memref<0xf32>
+// CHECK:         memref.dealloc %[[EMPTY]]
+// CHECK:         memref.dealloc %[[ARENA]]
+func.func private @use(memref<?x4xf32>, memref<?x4xf32>)
+func.func private @use_empty(memref<0xf32>)
+func.func @empty(%n: index) {
+  %a = memref.alloc(%n) : memref<?x4xf32>
+  %b = memref.alloc(%n) : memref<?x4xf32>
+  %e = memref.alloc() : memref<0xf32>
+  func.call @use(%a, %b) : (memref<?x4xf32>, memref<?x4xf32>) -> ()
+  func.call @use_empty(%e) : (memref<0xf32>) -> ()
+  memref.dealloc %e : memref<0xf32>
+  memref.dealloc %a : memref<?x4xf32>
+  memref.dealloc %b : memref<?x4xf32>
+  return
+}

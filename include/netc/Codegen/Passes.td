@@ -178,8 +178,9 @@ def NetcPlanBuffers : Pass<"netc-plan-buffers", "func::FuncOp"> {
     fixed-size ones above them, at `batch * per_sample_total + offset`.
     Every buffer starts at a multiple of 64 bytes (of 64 bytes per sample),
     the alignment bufferization gives them.
-    Only buffers with an identity layout, freed in the block that allocates
-    them, whose dynamic size (if any) is the batch size, are placed. The
+    Only non-empty buffers with an identity layout, freed in the block that
+    allocates them, whose dynamic size (if any) is the batch size, are
+    placed. The
     arena carries the two sizes as `netc.fixed_bytes` and
     `netc.bytes_per_sample` (the header states them).
 
