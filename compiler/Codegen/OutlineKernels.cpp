@@ -76,6 +76,23 @@ KernelOps gatherKernel(linalg::LinalgOp root,
   return kernel;
 }
 
+/// CSE merges equal fills, so that one fill can be the destination of
+/// several ops. Each such op gets a fill of its own, which joins its kernel:
+/// otherwise every kernel but one would copy the filled buffer.
+void cloneSharedFills(func::FuncOp func) {
+  func.walk([](linalg::FillOp fill) {
+    SmallVector<OpOperand *> uses = llvm::map_to_vector(
+        fill->getResult(0).getUses(), [](OpOperand &use) { return &use; });
+    for (OpOperand *use : llvm::drop_begin(uses)) {
+      auto consumer = dyn_cast<DestinationStyleOpInterface>(use->getOwner());
+      if (!consumer || !consumer.isDpsInit(use))
+        continue;
+      OpBuilder builder(consumer);
+      use->set(builder.clone(*fill)->getResult(0));
+    }
+  });
+}
+
 /// Builds the body of a kernel: its ops cloned in program order, reading
 /// every value from outside through an argument, a cloned constant or a
 /// cloned view.
@@ -256,6 +273,7 @@ struct NetcOutlineKernels
       if (func.isExternal() || func->hasAttr(netc::kKernelAttr))
         continue;
       kernelCount = 0;
+      cloneSharedFills(func);
       // Linalg ops outside other linalg ops, consumers first so that each
       // claims its destination producers.
       SmallVector<linalg::LinalgOp> roots;

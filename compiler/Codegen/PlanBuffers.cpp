@@ -86,6 +86,39 @@ struct Placement {
   int64_t offset = 0;
 };
 
+/// The value a dynamic size stands for: `memref.dim` of a buffer or view
+/// (the batch size read back from an activation) is the size that buffer or
+/// view was made with.
+Value resolveSize(Value size) {
+  auto dim = size.getDefiningOp<memref::DimOp>();
+  std::optional<int64_t> constantIndex =
+      dim ? dim.getConstantIndex() : std::nullopt;
+  if (!constantIndex)
+    return size;
+  Value memref = dim.getSource();
+  int64_t index = *constantIndex;
+  while (Operation *def = memref.getDefiningOp()) {
+    auto type = cast<MemRefType>(memref.getType());
+    if (!type.isDynamicDim(index))
+      return size;
+    if (isa<memref::AllocOp, memref::ViewOp>(def))
+      return resolveSize(
+          def->getOperand(def->getNumOperands() - type.getNumDynamicDims() +
+                          type.getDynamicDimIndex(index)));
+    // A dynamic size of these is a value.
+    if (auto reinterpret = dyn_cast<memref::ReinterpretCastOp>(def))
+      return resolveSize(cast<Value>(reinterpret.getMixedSizes()[index]));
+    if (auto expand = dyn_cast<memref::ExpandShapeOp>(def))
+      return resolveSize(cast<Value>(expand.getMixedOutputShape()[index]));
+    auto collapse = dyn_cast<memref::CollapseShapeOp>(def);
+    if (!collapse || collapse.getReassociationIndices()[index].size() != 1)
+      return size;
+    index = collapse.getReassociationIndices()[index].front();
+    memref = collapse.getSrc();
+  }
+  return size;
+}
+
 struct NetcPlanBuffers
     : public netc::impl::NetcPlanBuffersBase<NetcPlanBuffers> {
   using Base::Base;
@@ -106,7 +139,7 @@ struct NetcPlanBuffers
         type.getElementTypeBitWidth() % 8 != 0 ||
         !alloc.getSymbolOperands().empty() || type.getNumDynamicDims() > 1 ||
         llvm::any_of(alloc.getDynamicSizes(),
-                     [&](Value size) { return size != batch; }))
+                     [&](Value size) { return resolveSize(size) != batch; }))
       return std::nullopt;
     Placement placement;
     placement.perSample = type.getNumDynamicDims() == 1;
@@ -133,7 +166,7 @@ struct NetcPlanBuffers
       if (frees.size() != 1 || frees.front()->getBlock() != &block)
         continue;
       if (!batch && alloc.getDynamicSizes().size() == 1)
-        batch = alloc.getDynamicSizes().front();
+        batch = resolveSize(alloc.getDynamicSizes().front());
       if (std::optional<Placement> placement = sizeOf(alloc, batch)) {
         buffers[alloc] = *placement;
         allocOfFree[frees.front()] = alloc;
@@ -200,8 +233,9 @@ struct NetcPlanBuffers
       loc = alloc.getLoc();
       Value shift = placement.perSample ? timesBatch(placement.offset)
                                         : aboveBatchSized(placement.offset);
-      auto view = memref::ViewOp::create(builder, loc, alloc.getType(), arena,
-                                         shift, alloc.getDynamicSizes());
+      auto view = memref::ViewOp::create(
+          builder, loc, alloc.getType(), arena, shift,
+          placement.perSample ? ValueRange{batch} : ValueRange{});
       for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
         if (isa<memref::DeallocOp>(user))
           user->erase();

@@ -118,3 +118,26 @@ func.func @regrouped(%x: tensor<?x2x3xf32>, %n: index) -> tensor<?x6xf32> {
   %back = tensor.collapse_shape %y [[0], [1, 2]] : tensor<?x2x3xf32> into tensor<?x6xf32>
   return %back : tensor<?x6xf32>
 }
+
+// One fill (CSE merged two) is the destination of two ops: each kernel gets
+// a fill of its own and takes the empty tensor, so that neither copies a
+// filled buffer.
+// CHECK-LABEL: func.func @shared_fill(
+// CHECK:         %[[E:.*]] = tensor.empty
+// CHECK-NEXT:    %[[A:.*]] = call @shared_fill_kernel0(%[[E]], %{{.*}}) :
+// CHECK-NEXT:    %[[B:.*]] = call @shared_fill_kernel1(%[[E]], %{{.*}}) :
+// CHECK-NEXT:    return %[[A]], %[[B]]
+// CHECK-LABEL: func.func private @shared_fill_kernel0(
+// CHECK:         linalg.fill
+// CHECK-NEXT:    linalg.reduce
+// CHECK-LABEL: func.func private @shared_fill_kernel1(
+// CHECK:         linalg.fill
+// CHECK-NEXT:    linalg.reduce
+func.func @shared_fill(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %a = linalg.reduce { arith.addf } ins(%x : tensor<4x8xf32>) outs(%f : tensor<4xf32>) dimensions = [1]
+  %b = linalg.reduce { arith.maximumf } ins(%y : tensor<4x8xf32>) outs(%f : tensor<4xf32>) dimensions = [1]
+  return %a, %b : tensor<4xf32>, tensor<4xf32>
+}

@@ -110,3 +110,28 @@ func.func @empty(%n: index) {
   memref.dealloc %b : memref<?x4xf32>
   return
 }
+
+// -----
+
+// A dynamic size read back from a buffer (the batch size of a flattened
+// activation) is the batch size it was allocated with: the second buffer
+// joins the arena, sized by the batch itself.
+// CHECK-LABEL: func.func @batch_read_back(
+// CHECK-SAME:      %[[N:.*]]: index)
+// CHECK:         %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64, netc.bytes_per_sample = 128 : i64, netc.fixed_bytes = 0 : i64} : memref<?xi8>
+// CHECK:         %[[A:.*]] = memref.view %[[ARENA]][%{{.*}}][%[[N]]] : memref<?xi8> to memref<?x2x2xf32>
+// CHECK:         %[[B:.*]] = memref.view %[[ARENA]][%{{.*}}][%[[N]]] : memref<?xi8> to memref<?x4xf32>
+// CHECK:         call @use(%[[A]], %[[B]])
+// CHECK-NOT:     memref.alloc
+func.func private @use(memref<?x2x2xf32>, memref<?x4xf32>)
+func.func @batch_read_back(%n: index) {
+  %c0 = arith.constant 0 : index
+  %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?x2x2xf32>
+  %flat = memref.collapse_shape %a [[0], [1, 2]] : memref<?x2x2xf32> into memref<?x4xf32>
+  %m = memref.dim %flat, %c0 : memref<?x4xf32>
+  %b = memref.alloc(%m) {alignment = 64 : i64} : memref<?x4xf32>
+  func.call @use(%a, %b) : (memref<?x2x2xf32>, memref<?x4xf32>) -> ()
+  memref.dealloc %a : memref<?x2x2xf32>
+  memref.dealloc %b : memref<?x4xf32>
+  return
+}
