@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "netc/Codegen/Outlining.h"
 #include "netc/Codegen/Passes.h"
 #include "netc/Dialect/ModelSignature.h"
 #include "netc/Dialect/NetcOps.h"
@@ -82,6 +83,14 @@ public:
         memref, /*restrict=*/true, /*writable=*/false);
   }
 
+  /// The tensor a memref holds, to be overwritten in place.
+  Value output(Value memref) {
+    auto type = cast<MemRefType>(memref.getType());
+    return bufferization::ToTensorOp::create(
+        b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
+        memref, /*restrict=*/true, /*writable=*/true);
+  }
+
   /// Writes `tensor` into `memref`.
   void write(Value tensor, Value memref) {
     auto store =
@@ -122,31 +131,32 @@ public:
     return params;
   }
 
+  /// `packed` with the slot of `param` replaced by `value`.
+  Value packOne(Value packed, const ParameterInfo &param, Value value) {
+    Value flat = value;
+    if (param.shape.size() != 1)
+      flat = tensor::CollapseShapeOp::create(
+          b, loc, value,
+          ArrayRef<ReassociationIndices>{allDims(param.shape.size())});
+    return tensor::InsertSliceOp::create(
+        b, loc, flat, packed, ValueRange(), ValueRange(), ValueRange(),
+        b.getDenseI64ArrayAttr(param.offset),
+        b.getDenseI64ArrayAttr(param.numel), b.getDenseI64ArrayAttr(1));
+  }
+
   /// `base` (a packed buffer tensor) with each parameter's slot replaced by
   /// the matching value of `values`.
   Value pack(Value base, ValueRange values) {
     Value packed = base;
-    for (auto [param, value] : llvm::zip(sig.params, values)) {
-      Value flat = value;
-      if (param.shape.size() != 1)
-        flat = tensor::CollapseShapeOp::create(
-            b, loc, value,
-            ArrayRef<ReassociationIndices>{allDims(param.shape.size())});
-      packed = tensor::InsertSliceOp::create(
-          b, loc, flat, packed, ValueRange(), ValueRange(), ValueRange(),
-          b.getDenseI64ArrayAttr(param.offset),
-          b.getDenseI64ArrayAttr(param.numel), b.getDenseI64ArrayAttr(1));
-    }
+    for (auto [param, value] : llvm::zip(sig.params, values))
+      packed = packOne(packed, param, value);
     return packed;
   }
 
-  /// A zero-filled packed buffer tensor (the gaps between parameters are
-  /// zeros rather than garbage).
-  Value zeroPacked() {
-    auto type = RankedTensorType::get({sig.paramFloats}, b.getF32Type());
+  /// `tensor` filled with zeros.
+  Value zeroFilled(Value tensor) {
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    Value empty = tensor::EmptyOp::create(b, loc, type, ValueRange());
-    return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    return linalg::FillOp::create(b, loc, zero, tensor).getResult(0);
   }
 
   /// Loads the `count` f32 hyper-parameters at `pointer`.
@@ -202,76 +212,237 @@ static void buildForward(OpBuilder &b, func::FuncOp model,
   e.finish();
 }
 
+/// The ops of `body` (in order) that only compute `value`: moving them
+/// under a condition loses nothing else. `kept` are the values the block
+/// goes on to use; ops whose results no one uses count as computing it too.
+static SmallVector<Operation *> opsOnlyFor(Block &body, Value value,
+                                           ArrayRef<Value> kept) {
+  llvm::SmallPtrSet<Operation *, 16> only;
+  llvm::DenseSet<Value> keptSet(kept.begin(), kept.end());
+  for (Operation &op : llvm::reverse(body)) {
+    bool onlyFor = llvm::all_of(op.getResults(), [&](Value result) {
+      return !keptSet.contains(result) &&
+             llvm::all_of(result.getUsers(), [&](Operation *user) {
+               return only.contains(body.findAncestorOpInBlock(*user));
+             });
+    });
+    if (onlyFor && op.getNumResults() > 0)
+      only.insert(&op);
+  }
+  SmallVector<Operation *> ops;
+  for (Operation &op : body)
+    if (only.contains(&op))
+      ops.push_back(&op);
+  return ops;
+}
+
+/// `<m>_gradients(input, target, seed, want_input_grad, params, grads, loss,
+/// input_grad) -> (grads, loss, input_grad)`: the training function's body
+/// in destination-passing style, on the packed parameters. The three entry
+/// points that need gradients call it rather than each inlining forward and
+/// backward passes of their own. Each gradient is placed in the packed
+/// `grads` right after the op that computes it (so that the op's kernel
+/// writes it there), and the input gradient is computed only when asked.
+static func::FuncOp buildGradients(OpBuilder &b, func::FuncOp train,
+                                   const ModelSignature &sig) {
+  EntryPointBuilder e(b, train, sig);
+  Location loc = train.getLoc();
+  FunctionType trainType = train.getFunctionType();
+  auto packedType = RankedTensorType::get({sig.paramFloats}, b.getF32Type());
+  Type lossType = trainType.getResult(0);
+  Type inputType = trainType.getInput(0);
+  SmallVector<Type> arguments{inputType, trainType.getInput(1),
+                              trainType.getInput(2), b.getI1Type(),
+                              packedType, packedType, lossType, inputType};
+  SmallVector<Type> results{packedType, lossType, inputType};
+  b.setInsertionPointToEnd(e.module.getBody());
+  auto gradients = func::FuncOp::create(b, loc, sig.name + "_gradients",
+                                        b.getFunctionType(arguments, results));
+  markOutlined(gradients);
+  Block *body = gradients.addEntryBlock();
+  e.body = body;
+  b.setInsertionPointToStart(body);
+
+  // The training function's ops, on the unpacked parameters.
+  Block &trainBody = train.getBody().front();
+  IRMapping mapping;
+  for (unsigned i = 0; i < 3; ++i)
+    mapping.map(trainBody.getArgument(i), body->getArgument(i));
+  for (auto [arg, param] :
+       llvm::zip(trainBody.getArguments().drop_front(3),
+                 e.unpack(body->getArgument(4))))
+    mapping.map(arg, param);
+  for (Operation &op : trainBody.without_terminator())
+    b.clone(op, mapping);
+  auto trainResults = llvm::map_to_vector(
+      trainBody.getTerminator()->getOperands(),
+      [&](Value v) { return mapping.lookup(v); });
+  Value loss = trainResults.front();
+  ArrayRef<Value> paramResults =
+      ArrayRef<Value>(trainResults).slice(1, sig.params.size());
+  Value inputGrad = trainResults.back();
+
+  // The input gradient, and what only it needs, under `want_input_grad`.
+  SmallVector<Value> kept{loss};
+  llvm::append_range(kept, paramResults);
+  SmallVector<Operation *> inputGradOps = opsOnlyFor(*body, inputGrad, kept);
+  b.setInsertionPointToEnd(body);
+  auto ifWanted = scf::IfOp::create(b, loc, TypeRange{inputType},
+                                    body->getArgument(3),
+                                    /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifWanted.thenBlock());
+    for (Operation *op : inputGradOps)
+      op->moveBefore(ifWanted.thenBlock(), ifWanted.thenBlock()->end());
+    Value written = bufferization::MaterializeInDestinationOp::create(
+        b, loc, inputGrad, body->getArgument(7)).getResult();
+    scf::YieldOp::create(b, loc, written);
+    b.setInsertionPointToStart(ifWanted.elseBlock());
+    scf::YieldOp::create(b, loc, body->getArgument(7));
+  }
+
+  // Each gradient into its slot, in the order they are computed.
+  SmallVector<unsigned> order = llvm::to_vector(
+      llvm::seq<unsigned>(0, sig.params.size()));
+  auto position = [&](Value value) -> Operation * {
+    Operation *def = value.getDefiningOp();
+    return def && def->getBlock() == body ? def : nullptr;
+  };
+  llvm::stable_sort(order, [&](unsigned x, unsigned y) {
+    Operation *a = position(paramResults[x]), *c = position(paramResults[y]);
+    return c && (!a || a->isBeforeInBlock(c));
+  });
+  Value packed = body->getArgument(5);
+  Operation *lastInsert = nullptr;
+  for (unsigned i : order) {
+    Operation *def = position(paramResults[i]);
+    if (lastInsert && (!def || def->isBeforeInBlock(lastInsert)))
+      b.setInsertionPointAfter(lastInsert);
+    else if (def)
+      b.setInsertionPointAfter(def);
+    else
+      b.setInsertionPointToStart(body);
+    packed = e.packOne(packed, sig.params[i], paramResults[i]);
+    lastInsert = packed.getDefiningOp();
+  }
+  b.setInsertionPoint(ifWanted);
+  Value lossWritten = bufferization::MaterializeInDestinationOp::create(
+      b, loc, loss, body->getArgument(6)).getResult();
+  b.setInsertionPointToEnd(body);
+  func::ReturnOp::create(b, loc,
+                         ValueRange{packed, lossWritten, ifWanted.getResult(0)});
+  return gradients;
+}
+
 namespace {
-/// The operands of a training function and its results, split.
+/// What a call of `<m>_gradients` gives the entry point.
 struct TrainingCall {
   Value loss;
   SmallVector<Value> paramResults; ///< gradients, or updated buffers
+  Value packedResults;
   Value inputGrad;
   SmallVector<Value> params;       ///< the parameters it was called with
 };
 } // namespace
 
-/// Calls `train` with the entry point's params/input/target/seed arguments.
-static TrainingCall callTraining(EntryPointBuilder &e, func::FuncOp train,
-                                 Value params, unsigned inputArg,
-                                 unsigned targetArg, unsigned seedArg) {
+/// Calls `gradients` with the entry point's input/target/seed arguments, the
+/// packed parameters `params` and the destinations given.
+static TrainingCall callGradients(EntryPointBuilder &e, func::FuncOp gradients,
+                                  Value params, unsigned inputArg,
+                                  unsigned targetArg, unsigned seedArg,
+                                  Value wantInputGrad, Value gradsDest,
+                                  Value lossDest, Value inputGradDest) {
   const ModelSignature &sig = e.sig;
-  auto targetType = cast<RankedTensorType>(train.getArgumentTypes()[1]);
+  auto targetType = cast<RankedTensorType>(gradients.getArgumentTypes()[1]);
   SmallVector<int64_t> targetShape(targetType.getShape());
-  TrainingCall result;
-  result.params = e.unpack(params);
   SmallVector<Value> operands{
       e.read(e.view(e.arg(inputArg), e.batched(sig.inputShape))),
-      e.read(e.view(e.arg(targetArg), targetShape)), e.arg(seedArg)};
-  llvm::append_range(operands, result.params);
-  ValueRange results = e.call(train, operands);
-  result.loss = results.front();
-  result.paramResults = llvm::to_vector(results.slice(1, sig.params.size()));
-  result.inputGrad = results.back();
+      e.read(e.view(e.arg(targetArg), targetShape)),
+      e.arg(seedArg),
+      wantInputGrad,
+      params,
+      gradsDest,
+      lossDest,
+      inputGradDest};
+  auto call = func::CallOp::create(e.b, e.loc, gradients, operands);
+  // Compiled once, shared by the entry points.
+  call.setNoInline(true);
+  TrainingCall result;
+  result.params = e.unpack(params);
+  result.packedResults = call.getResult(0);
+  result.paramResults = e.unpack(call.getResult(0));
+  result.loss = call.getResult(1);
+  result.inputGrad = call.getResult(2);
   return result;
 }
 
 /// `void <m>_backward(const float *params, const float *input,
 /// const T *target, int64_t batch, uint64_t seed, float *grads, float *loss,
 /// float *input_grad)`; `input_grad` may be NULL.
-static void buildBackward(OpBuilder &b, func::FuncOp train,
+static void buildBackward(OpBuilder &b, func::FuncOp gradients,
                           const ModelSignature &sig, Type targetElement) {
-  EntryPointBuilder e(b, train, sig);
+  EntryPointBuilder e(b, gradients, sig);
   Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
   e.create(sig.name + "_backward",
            {f32, f32, pointerTo(targetElement), i64, i64, f32, f32, f32}, 3);
-  TrainingCall t = callTraining(e, train, e.readPacked(e.arg(0)), 1, 2, 4);
-  e.write(e.pack(e.zeroPacked(), t.paramResults),
-          e.view(e.arg(5), {sig.paramFloats}));
-  e.write(t.loss, e.arg(6));
-  // The input gradient is written only where the caller asks for it.
+  // The input gradient is computed and written only where the caller asks
+  // for it.
   Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, e.loc,
                                                                  e.arg(7));
   Value zero = arith::ConstantIndexOp::create(b, e.loc, 0);
   Value wanted = arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::ne,
                                        address, zero);
+  // Results go straight to the caller's buffers; the gaps between
+  // parameters are zeros rather than garbage.
+  Value grads = e.view(e.arg(5), {sig.paramFloats});
+  Value inputGrad = e.view(e.arg(7), e.batched(sig.inputShape));
+  TrainingCall t = callGradients(
+      e, gradients, e.readPacked(e.arg(0)), 1, 2, 4, wanted,
+      e.zeroFilled(e.output(grads)), e.output(e.arg(6)), e.output(inputGrad));
+  e.write(t.packedResults, grads);
+  e.write(t.loss, e.arg(6));
   auto ifWanted = scf::IfOp::create(b, e.loc, wanted, /*withElseRegion=*/false);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifWanted.thenBlock());
-    e.write(t.inputGrad, e.view(e.arg(7), e.batched(sig.inputShape)));
+    e.write(t.inputGrad, inputGrad);
   }
   e.finish();
+}
+
+/// The destinations of a training step's `<m>_gradients` call: no input
+/// gradient (an empty batch), gradients and loss in temporaries.
+static TrainingCall callGradientsForStep(EntryPointBuilder &e,
+                                         func::FuncOp gradients, Value params,
+                                         unsigned inputArg, unsigned targetArg,
+                                         unsigned seedArg) {
+  OpBuilder &b = e.b;
+  Value no = arith::ConstantIntOp::create(b, e.loc, 0, 1);
+  auto packedType = RankedTensorType::get({e.sig.paramFloats}, b.getF32Type());
+  Value grads = tensor::EmptyOp::create(b, e.loc, packedType, ValueRange());
+  Value loss = tensor::EmptyOp::create(
+      b, e.loc, RankedTensorType::get({}, b.getF32Type()), ValueRange());
+  Value noInputGrad = tensor::EmptyOp::create(
+      b, e.loc,
+      RankedTensorType::get(e.batched(e.sig.inputShape), b.getF32Type()),
+      ValueRange{arith::ConstantIndexOp::create(b, e.loc, 0)});
+  return callGradients(e, gradients, params, inputArg, targetArg, seedArg, no,
+                       grads, loss, noInputGrad);
 }
 
 /// `void <m>_sgd_step(float *params, float *momentum, const float *input,
 /// const T *target, int64_t batch, uint64_t seed, const float *hparams,
 /// float *loss)`: one torch.optim.SGD step, in place.
-static void buildSgdStep(OpBuilder &b, func::FuncOp train,
+static void buildSgdStep(OpBuilder &b, func::FuncOp gradients,
                          const ModelSignature &sig, Type targetElement) {
-  EntryPointBuilder e(b, train, sig);
+  EntryPointBuilder e(b, gradients, sig);
   Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
   e.create(sig.name + "_sgd_step",
            {f32, f32, f32, pointerTo(targetElement), i64, i64, f32, f32}, 4);
   Value params = e.readPacked(e.arg(0));
   Value momentum = e.readPacked(e.arg(1));
-  TrainingCall t = callTraining(e, train, params, 2, 3, 5);
+  TrainingCall t = callGradientsForStep(e, gradients, params, 2, 3, 5);
   // lr, momentum, dampening, weight_decay, nesterov, first_step (netc.h).
   SmallVector<Value> h = e.loadScalars(e.arg(6), 6);
   SmallVector<Value> buffers = e.unpack(momentum);
@@ -297,9 +468,9 @@ static void buildSgdStep(OpBuilder &b, func::FuncOp train,
 /// `void <m>_adam_step(float *params, float *exp_avg, float *exp_avg_sq,
 /// const float *input, const T *target, int64_t batch, uint64_t seed,
 /// const float *hparams, float *loss)`: one torch.optim.Adam/AdamW step.
-static void buildAdamStep(OpBuilder &b, func::FuncOp train,
+static void buildAdamStep(OpBuilder &b, func::FuncOp gradients,
                           const ModelSignature &sig, Type targetElement) {
-  EntryPointBuilder e(b, train, sig);
+  EntryPointBuilder e(b, gradients, sig);
   Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
   e.create(sig.name + "_adam_step",
            {f32, f32, f32, f32, pointerTo(targetElement), i64, i64, f32, f32},
@@ -307,7 +478,7 @@ static void buildAdamStep(OpBuilder &b, func::FuncOp train,
   Value params = e.readPacked(e.arg(0));
   Value expAvg = e.readPacked(e.arg(1));
   Value expAvgSq = e.readPacked(e.arg(2));
-  TrainingCall t = callTraining(e, train, params, 3, 4, 6);
+  TrainingCall t = callGradientsForStep(e, gradients, params, 3, 4, 6);
   // lr, beta1, beta2, eps, weight_decay, decoupled, bias corrections (netc.h).
   SmallVector<Value> h = e.loadScalars(e.arg(7), 8);
   SmallVector<Value> ms = e.unpack(expAvg), vs = e.unpack(expAvgSq);
@@ -357,9 +528,11 @@ struct NetcExportEntryPoints
         return signalPassFailure();
       Type target =
           cast<RankedTensorType>(train.getArgumentTypes()[1]).getElementType();
-      buildBackward(b, train, *sig, target);
-      buildSgdStep(b, train, *sig, target);
-      buildAdamStep(b, train, *sig, target);
+      func::FuncOp gradients = buildGradients(b, train, *sig);
+      train.erase();
+      buildBackward(b, gradients, *sig, target);
+      buildSgdStep(b, gradients, *sig, target);
+      buildAdamStep(b, gradients, *sig, target);
     }
   }
 };

@@ -56,22 +56,35 @@ KernelOps gatherKernel(linalg::LinalgOp root,
     }
   }
   // The insert_slice that places a single result into a larger tensor (a
-  // concatenation, the flat gradient): the kernel writes it in place. Its
-  // other operands must exist where the kernel is called, at the root.
+  // concatenation, the flat gradient), possibly through a reshape: the
+  // kernel writes it in place. Its other operands must exist where the
+  // kernel is called, at the root.
   if (root->getNumResults() != 1 || !root->getResult(0).hasOneUse())
     return kernel;
-  auto insert =
-      dyn_cast<tensor::InsertSliceOp>(*root->getResult(0).getUsers().begin());
-  if (insert && insert.getSource() == root->getResult(0) &&
+  auto definedBeforeRoot = [&](Value operand) {
+    Operation *def = operand.getDefiningOp();
+    return !def || def->getBlock() != root->getBlock() ||
+           def->isBeforeInBlock(root);
+  };
+  Value placed = root->getResult(0);
+  Operation *reshape = *placed.getUsers().begin();
+  if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(reshape) &&
+      reshape->getBlock() == root->getBlock() &&
+      reshape->getResult(0).hasOneUse() &&
+      llvm::all_of(reshape->getOperands().drop_front(), definedBeforeRoot))
+    placed = reshape->getResult(0);
+  else
+    reshape = nullptr;
+  auto insert = dyn_cast<tensor::InsertSliceOp>(*placed.getUsers().begin());
+  if (insert && insert.getSource() == placed &&
       insert->getBlock() == root->getBlock() &&
-      llvm::all_of(insert->getOperands(), [&](Value operand) {
-        Operation *def = operand.getDefiningOp();
-        return operand == insert.getSource() || !def ||
-               def->getBlock() != root->getBlock() ||
-               def->isBeforeInBlock(root);
-      })) {
-    kernel.ops.insert(insert);
-    claimed.insert(insert);
+      llvm::all_of(insert->getOperands().drop_front(), definedBeforeRoot)) {
+    for (Operation *op : {reshape, insert.getOperation()}) {
+      if (!op)
+        continue;
+      kernel.ops.insert(op);
+      claimed.insert(op);
+    }
   }
   return kernel;
 }
@@ -192,6 +205,78 @@ public:
     }
     std::reverse(callerViews.begin(), callerViews.end());
     return whole;
+  }
+
+  /// A kernel that places its root's result with an insert_slice (through
+  /// a reshape or not) writes the root straight into that place: the empty
+  /// tensor its chain of destinations starts from, an argument whose
+  /// contents nothing reads, becomes the insert's slice, reshaped as the
+  /// root's result. One-shot bufferization then finds the insert in place,
+  /// with no temporary and no copy.
+  void writeRootInPlace() {
+    tensor::InsertSliceOp insert;
+    Operation *reshape = nullptr;
+    for (Operation *op : kernel.ops) {
+      if (auto placing = dyn_cast<tensor::InsertSliceOp>(op))
+        insert = cast<tensor::InsertSliceOp>(
+            mapping.lookup(placing.getResult()).getDefiningOp());
+      else if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op))
+        reshape = mapping.lookup(op->getResult(0)).getDefiningOp();
+    }
+    if (!insert || insert.getSourceType().getRank() !=
+                       insert.getDestType().getRank())
+      return;
+    auto root = cast<DestinationStyleOpInterface>(
+        mapping.lookup(kernel.root->getResult(0)).getDefiningOp());
+    OpOperand *start = root.getDpsInitOperand(0);
+    while (auto producer =
+               start->get().getDefiningOp<DestinationStyleOpInterface>())
+      start = producer.getDpsInitOperand(0);
+    auto argument = dyn_cast<BlockArgument>(start->get());
+    if (!argument || argument.getOwner() != &entry || !argument.hasOneUse())
+      return;
+    auto callerValue = dyn_cast<Value>(operands[argument.getArgNumber()]);
+    if (!callerValue || !callerValue.getDefiningOp<tensor::EmptyOp>())
+      return;
+    Operation *user = start->getOwner();
+    if (llvm::any_of(insert->getOperands().drop_front(), [&](Value v) {
+          Operation *def = v.getDefiningOp();
+          return def && !def->isBeforeInBlock(user);
+        }))
+      return;
+
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(user);
+    Location loc = insert.getLoc();
+    Value place = tensor::ExtractSliceOp::create(
+        builder, loc, insert.getSourceType(), insert.getDest(),
+        insert.getMixedOffsets(), insert.getMixedSizes(),
+        insert.getMixedStrides());
+    auto rootType = cast<RankedTensorType>(start->get().getType());
+    if (auto collapse = dyn_cast_or_null<tensor::CollapseShapeOp>(reshape)) {
+      // Each dynamic size of the root is a whole group of the collapse.
+      SmallVector<OpFoldResult> shape;
+      for (auto [i, group] :
+           llvm::enumerate(collapse.getReassociationIndices())) {
+        for (int64_t dim : group) {
+          if (!rootType.isDynamicDim(dim))
+            shape.push_back(builder.getIndexAttr(rootType.getDimSize(dim)));
+          else if (group.size() == 1)
+            shape.push_back(insert.getMixedSizes()[i]);
+          else
+            return;
+        }
+      }
+      place = tensor::ExpandShapeOp::create(builder, loc, rootType, place,
+                                            collapse.getReassociationIndices(),
+                                            shape);
+    } else if (auto expand = dyn_cast_or_null<tensor::ExpandShapeOp>(reshape)) {
+      place = tensor::CollapseShapeOp::create(
+          builder, loc, rootType, place, expand.getReassociationIndices());
+    }
+    start->set(place);
+    operands.erase(operands.begin() + argument.getArgNumber());
+    entry.eraseArgument(argument.getArgNumber());
   }
 
 private:
@@ -315,6 +400,7 @@ struct NetcOutlineKernels
     KernelBuilder body(builder, *entry, source, kernel);
     for (Operation *op : ops)
       body.cloneKernelOp(*op);
+    body.writeRootInPlace();
 
     // Results: what the kernel's ops produce for the rest of the function.
     SmallVector<Value> results;

@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -37,11 +38,10 @@ static bool isRecomputed(Operation *op) {
          isa<memref::DimOp, ViewLikeOpInterface>(op);
 }
 
-/// Moves the ops [begin, end) of `func`'s body into a new private function
-/// `name` and calls it in their place.
-static void outline(func::FuncOp func, Block::iterator begin,
+/// Moves the ops [begin, end) of `body`, a block of `func`, into a new
+/// private function `name` and calls it in their place.
+static void outline(func::FuncOp func, Block &body, Block::iterator begin,
                     Block::iterator end, StringRef name) {
-  Block &body = func.getBody().front();
   llvm::SmallPtrSet<Operation *, 32> inside;
   for (Operation &op : llvm::make_range(begin, end))
     inside.insert(&op);
@@ -53,7 +53,7 @@ static void outline(func::FuncOp func, Block::iterator begin,
     Operation *owner = value.getDefiningOp();
     if (!owner)
       owner = value.getParentBlock()->getParentOp();
-    Operation *top = owner == func ? nullptr : topLevel(owner);
+    Operation *top = topLevel(owner);
     return top && inside.contains(top);
   };
 
@@ -66,7 +66,7 @@ static void outline(func::FuncOp func, Block::iterator begin,
     if (definedInside(operand))
       return;
     Operation *def = operand.getDefiningOp();
-    if (!def || def->getBlock() != &body || !isRecomputed(def)) {
+    if (!def || !isRecomputed(def)) {
       inputs.insert(operand);
       return;
     }
@@ -173,40 +173,53 @@ struct NetcOutlineSegments
          llvm::to_vector(getOperation().getOps<func::FuncOp>())) {
       if (func.isExternal() || !func.getBody().hasOneBlock())
         continue;
-      Block &body = func.getBody().front();
-      // Segment boundaries: every opsPerSegment counted ops.
-      SmallVector<Operation *> starts;
-      unsigned counted = 0;
-      for (Operation &op : body.without_terminator()) {
-        if (isRecomputed(&op))
-          continue;
-        if (counted++ % opsPerSegment == 0)
-          starts.push_back(&op);
-      }
-      if (starts.size() < 2)
-        continue;
-      SmallVector<SmallVector<Operation *>> segments;
-      for (auto [i, start] : llvm::enumerate(starts)) {
-        Operation *end = i + 1 < starts.size() ? starts[i + 1]
-                                               : body.getTerminator();
-        segments.push_back(llvm::map_to_vector(
-            llvm::make_range(Block::iterator(start), Block::iterator(end)),
-            [](Operation &op) { return &op; }));
-      }
-      for (auto [i, ops] : llvm::enumerate(segments)) {
-        std::optional<std::pair<Operation *, Operation *>> range =
-            keepBuffersOutside(ops);
-        if (!range)
-          continue;
-        outline(func, Block::iterator(range->first),
-                std::next(Block::iterator(range->second)),
-                (func.getSymName() + "_segment" + Twine(i)).str());
-      }
-      // What the segments recompute may have no user left here.
-      for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-        if (isRecomputed(&op) && op.use_empty())
-          op.erase();
+      unsigned segmentCount = 0;
+      cutBlock(func, func.getBody().front(), segmentCount);
     }
+  }
+
+  /// Cuts `block` of `func` into segments, and the branches of the
+  /// conditionals in it (the input gradient computed on request can be a
+  /// whole backward pass).
+  void cutBlock(func::FuncOp func, Block &body, unsigned &segmentCount) {
+    for (Operation &op : body)
+      if (auto conditional = dyn_cast<scf::IfOp>(op))
+        for (Region &branch : conditional->getRegions())
+          if (branch.hasOneBlock())
+            cutBlock(func, branch.front(), segmentCount);
+    // Segment boundaries: every opsPerSegment counted ops.
+    SmallVector<Operation *> starts;
+    unsigned counted = 0;
+    for (Operation &op : body.without_terminator()) {
+      if (isRecomputed(&op))
+        continue;
+      if (counted++ % opsPerSegment == 0)
+        starts.push_back(&op);
+    }
+    SmallVector<SmallVector<Operation *>> segments;
+    for (auto [i, start] : llvm::enumerate(starts)) {
+      Operation *end = i + 1 < starts.size() ? starts[i + 1]
+                                             : body.getTerminator();
+      segments.push_back(llvm::map_to_vector(
+          llvm::make_range(Block::iterator(start), Block::iterator(end)),
+          [](Operation &op) { return &op; }));
+    }
+    if (segments.size() < 2)
+      segments.clear();
+    for (ArrayRef<Operation *> ops : segments) {
+      std::optional<std::pair<Operation *, Operation *>> range =
+          keepBuffersOutside(ops);
+      if (!range)
+        continue;
+      outline(func, body, Block::iterator(range->first),
+              std::next(Block::iterator(range->second)),
+              (func.getSymName() + "_segment" + Twine(segmentCount++)).str());
+    }
+    // What the segments (here or in the branches) recompute may have no
+    // user left here.
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+      if (isRecomputed(&op) && op.use_empty())
+        op.erase();
   }
 };
 } // namespace

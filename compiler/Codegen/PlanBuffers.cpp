@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
 
@@ -125,8 +126,16 @@ struct NetcPlanBuffers
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (!func.isExternal())
-      planBlock(func.getBody().front());
+    if (func.isExternal())
+      return;
+    planBlock(func.getBody().front());
+    // The branches of conditionals (the input gradient computed on
+    // request) get arenas of their own.
+    func.walk([&](scf::IfOp conditional) {
+      for (Region &branch : conditional->getRegions())
+        if (branch.hasOneBlock())
+          planBlock(branch.front());
+    });
   }
 
   /// Where the arena can hold `alloc`: its bytes (per sample when its one
@@ -175,9 +184,10 @@ struct NetcPlanBuffers
     // The arena is allocated once the batch size is known: buffers before
     // that stay as they are.
     if (Operation *def = batch ? batch.getDefiningOp() : nullptr) {
-      Operation *known = block.findAncestorOpInBlock(*def);
-      buffers.remove_if(
-          [&](auto &entry) { return entry.first->isBeforeInBlock(known); });
+      // (Known before the block when defined outside it.)
+      if (Operation *known = block.findAncestorOpInBlock(*def))
+        buffers.remove_if(
+            [&](auto &entry) { return entry.first->isBeforeInBlock(known); });
     }
     if (buffers.size() < 2)
       return;

@@ -88,10 +88,17 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
   buildBufferizePipeline(pm);
   if (failed(pm.run(*copy)))
     return failure();
+  // The step holds its own buffers while the gradients function it calls
+  // holds its.
   auto step = copy->lookupSymbol<func::FuncOp>((name + "_sgd_step").str());
-  if (!step)
+  auto gradients =
+      copy->lookupSymbol<func::FuncOp>((name + "_gradients").str());
+  if (!step || !gradients)
     return module.emitError("no training step to measure");
-  step.walk([&](memref::AllocOp alloc) {
+  auto measure = [&](memref::AllocOp alloc) {
+    // Not the input gradient's, which a step does not compute.
+    if (!isa<func::FuncOp>(alloc->getParentOp()))
+      return;
     // netc-plan-buffers' arena: the peak of the buffers it holds.
     auto arenaFixed = alloc->getAttrOfType<IntegerAttr>(kArenaFixedBytesAttr);
     auto arenaPerSample =
@@ -111,7 +118,9 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
         bytes *= d;
     }
     (perSample ? training.bytesPerSample : training.fixedBytes) += bytes;
-  });
+  };
+  step.walk(measure);
+  gradients.walk(measure);
   return success();
 }
 

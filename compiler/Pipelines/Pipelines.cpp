@@ -84,10 +84,15 @@ void netc::buildBufferizePipeline(OpPassManager &pm) {
   // loop-carried buffers).
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
   // A kernel's results are its destination arguments: the calls' results
-  // become those buffers, and the kernels return nothing.
+  // become those buffers, and the kernels return nothing. Then, once the
+  // kernel calls are gone from its results and its conditional result
+  // folded, the same for the gradients function.
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  // The callers' write-backs of its results are now self-copies.
+  pm.addPass(createCanonicalizerPass());
   // Temporaries are heap allocated (most have the dynamic batch size): free
   // each one after its last use.
   pm.addNestedPass<func::FuncOp>(createNetcFreeTemporaries());

@@ -141,3 +141,30 @@ func.func @shared_fill(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4xf3
   %b = linalg.reduce { arith.maximumf } ins(%y : tensor<4x8xf32>) outs(%f : tensor<4xf32>) dimensions = [1]
   return %a, %b : tensor<4xf32>, tensor<4xf32>
 }
+
+// A gradient placed into the packed gradients through a reshape: the
+// kernel takes the reshape and the insert_slice, and its root writes
+// straight into the slice (the empty tensor it started from is no longer
+// an argument), so that bufferization needs neither temporary nor copy.
+// CHECK-LABEL: func.func @placed_gradient(
+// CHECK-SAME:      %[[X:.*]]: tensor<4x8xf32>, %[[G:.*]]: tensor<64xf32>)
+// CHECK:         %[[R:.*]] = call @placed_gradient_kernel0(%[[X]], %[[G]], %{{.*}}) : (tensor<4x8xf32>, tensor<64xf32>, index) -> tensor<64xf32>
+// CHECK-NEXT:    return %[[R]]
+// CHECK-LABEL: func.func private @placed_gradient_kernel0(
+// CHECK-SAME:      %[[KX:.*]]: tensor<4x8xf32>, %[[KG:.*]]: tensor<64xf32>, %[[OFF:.*]]: index)
+// CHECK:         %[[SLOT:.*]] = tensor.extract_slice %[[KG]][%[[OFF]]] [32] [1]
+// CHECK-NEXT:    %[[VIEW:.*]] = tensor.expand_shape %[[SLOT]] {{\[\[}}0, 1]] output_shape [4, 8]
+// CHECK-NEXT:    %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[VIEW]] : tensor<4x8xf32>)
+// CHECK-NEXT:    %[[Y:.*]] = linalg.add ins(%[[KX]], %[[KX]] : {{.*}}) outs(%[[F]] : tensor<4x8xf32>)
+// CHECK-NEXT:    %[[FLAT:.*]] = tensor.collapse_shape %[[Y]]
+// CHECK-NEXT:    %[[PLACED:.*]] = tensor.insert_slice %[[FLAT]] into %[[KG]][%[[OFF]]] [32] [1]
+// CHECK-NEXT:    return %[[PLACED]]
+func.func @placed_gradient(%x: tensor<4x8xf32>, %g: tensor<64xf32>) -> tensor<64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %y = linalg.add ins(%x, %x : tensor<4x8xf32>, tensor<4x8xf32>) outs(%f : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %flat = tensor.collapse_shape %y [[0, 1]] : tensor<4x8xf32> into tensor<32xf32>
+  %placed = tensor.insert_slice %flat into %g[32] [32] [1] : tensor<32xf32> into tensor<64xf32>
+  return %placed : tensor<64xf32>
+}

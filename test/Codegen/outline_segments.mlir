@@ -110,3 +110,27 @@ func.func @arena(%x: memref<?x4xf32>, %y: memref<?x4xf32>, %n: index) {
   memref.dealloc %arena : memref<?xi8>
   return
 }
+
+// A branch of a conditional (the input gradient computed on request) is cut
+// into segments too; a view from before the conditional is recomputed in
+// the segment that reads it.
+// CHECK-LABEL: func.func @branch(
+// CHECK-SAME:      %[[X:.*]]: memref<?x4xf32>, %[[Y:.*]]: memref<?x4xf32>, %[[ARENA:.*]]: memref<?xi8>, %[[N:.*]]: index, %[[WANT:.*]]: i1)
+// CHECK-NEXT:    scf.if %[[WANT]] {
+// CHECK-NEXT:      call @branch_segment0(%[[X]], %[[ARENA]], %[[N]])
+// CHECK-NEXT:      call @branch_segment1(%[[ARENA]], %[[N]], %[[Y]])
+// CHECK-NEXT:    }
+// CHECK-NEXT:    return
+// CHECK:       func.func private @branch_segment1(%[[BA:.*]]: memref<?xi8>, %[[BN:.*]]: index, %{{.*}}: memref<?x4xf32>)
+// CHECK:         memref.view %[[BA]][%{{.*}}][%[[BN]]]
+func.func @branch(%x: memref<?x4xf32>, %y: memref<?x4xf32>, %arena: memref<?xi8>, %n: index, %want: i1) {
+  %c0 = arith.constant 0 : index
+  %a = memref.view %arena[%c0][%n] : memref<?xi8> to memref<?x4xf32>
+  scf.if %want {
+    linalg.copy ins(%x : memref<?x4xf32>) outs(%a : memref<?x4xf32>)
+    linalg.copy ins(%x : memref<?x4xf32>) outs(%a : memref<?x4xf32>)
+    linalg.copy ins(%a : memref<?x4xf32>) outs(%y : memref<?x4xf32>)
+    linalg.copy ins(%a : memref<?x4xf32>) outs(%y : memref<?x4xf32>)
+  }
+  return
+}

@@ -135,3 +135,28 @@ func.func @batch_read_back(%n: index) {
   memref.dealloc %b : memref<?x4xf32>
   return
 }
+
+// -----
+
+// The branch of a conditional gets an arena of its own, sized by the batch
+// defined before it.
+// CHECK-LABEL: func.func @branch(
+// CHECK-SAME:      %[[N:.*]]: index, %[[WANT:.*]]: i1)
+// CHECK:         scf.if %[[WANT]] {
+// CHECK:           %[[ARENA:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64, netc.bytes_per_sample = 128 : i64, netc.fixed_bytes = 0 : i64} : memref<?xi8>
+// CHECK:           memref.view %[[ARENA]][%{{.*}}][%[[N]]]
+// CHECK:           memref.view %[[ARENA]][%{{.*}}][%[[N]]]
+// CHECK:           call @use(
+// CHECK-NEXT:      memref.dealloc %[[ARENA]]
+// CHECK-NEXT:    }
+func.func private @use(memref<?x4xf32>, memref<?x4xf32>)
+func.func @branch(%n: index, %want: i1) {
+  scf.if %want {
+    %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?x4xf32>
+    %b = memref.alloc(%n) {alignment = 64 : i64} : memref<?x4xf32>
+    func.call @use(%a, %b) : (memref<?x4xf32>, memref<?x4xf32>) -> ()
+    memref.dealloc %a : memref<?x4xf32>
+    memref.dealloc %b : memref<?x4xf32>
+  }
+  return
+}

@@ -23,12 +23,16 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
     function becomes private so that it is inlined and dropped. Rank-0
     memrefs keep the bare-pointer calling convention applicable.
 
-    Where netc-autodiff has built a model's training function, the pass also
-    adds `<name>_backward`, `<name>_sgd_step` and `<name>_adam_step` (their C
-    signatures are in netc.h): the training function called on the caller's
-    buffers, then the gradients written out, or each parameter updated in
-    place by `netc.sgd_update` / `netc.adam_update` (running statistics take
-    their new values).
+    Where netc-autodiff has built a model's training function, the pass
+    turns it into `<name>_gradients`, the same ops in destination-passing
+    style on the packed parameters (each gradient inserted into the packed
+    gradients right after the op that computes it; what only the input
+    gradient needs under an `scf.if` on a flag), and adds `<name>_backward`,
+    `<name>_sgd_step` and `<name>_adam_step` (their C signatures are in
+    netc.h). Each calls `<name>_gradients` (`no_inline`: the three share one
+    copy of the forward and backward passes), then writes the gradients
+    out, or updates each parameter in place by `netc.sgd_update` /
+    `netc.adam_update` (running statistics take their new values).
 
     ```mlir
     func.func @net_forward(%p: memref<f32>, %x: memref<f32>, %y: memref<f32>, %n: i64) {
@@ -44,6 +48,7 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
@@ -59,10 +64,15 @@ def NetcOutlineKernels : Pass<"netc-outline-kernels", "ModuleOp"> {
     - the linalg ops that only produce its destinations (fills, bias
       broadcasts), which tiling fuses into the root's tiles;
     - the `tensor.insert_slice` that places its single result into a larger
-      tensor (a concatenation, the flat gradient), so the kernel writes in
-      place;
+      tensor (a concatenation, the flat gradient), possibly through a
+      reshape; the root then writes into that slice rather than into the
+      empty tensor its destination started from, so the kernel writes in
+      place without a temporary;
     - clones of the views its operands are read through (`extract_slice`,
       `expand_shape`, `collapse_shape`) and of the constants it uses.
+
+    A fill that is the destination of several ops (CSE merges equal fills)
+    is cloned for each, so that none copies another's filled buffer.
 
     Every tensor a kernel takes is therefore a whole buffer: bufferized with
     identity layouts at function boundaries, calls need no copies. The
@@ -179,8 +189,10 @@ def NetcPlanBuffers : Pass<"netc-plan-buffers", "func::FuncOp"> {
     Every buffer starts at a multiple of 64 bytes (of 64 bytes per sample),
     the alignment bufferization gives them.
     Only non-empty buffers with an identity layout, freed in the block that
-    allocates them, whose dynamic size (if any) is the batch size, are
-    placed. The
+    allocates them, whose dynamic size (if any) is the batch size (directly,
+    or read back from a buffer or view of that size), are placed. The
+    branches of `scf.if` ops (the input gradient computed on request) get
+    arenas of their own. The
     arena carries the two sizes as `netc.fixed_bytes` and
     `netc.bytes_per_sample` (the header states them).
 
@@ -237,7 +249,9 @@ def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
     instruction selection, register allocation and stack slot coloring take
     time that grows faster than a function's size, which made a few
     thousand layers take minutes. This pass cuts every function whose
-    top-level ops exceed `ops-per-segment` into consecutive segments, each
+    top-level ops exceed `ops-per-segment`, and every branch of an `scf.if`
+    in it that does (the input gradient computed on request), into
+    consecutive segments, each
     moved into a private function that the original calls in order: values
     from earlier segments become arguments, values used later become
     results. Constants, index arithmetic and views (those of
