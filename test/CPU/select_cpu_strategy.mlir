@@ -65,3 +65,20 @@ func.func @small(%p: tensor<250xf32>, %g: tensor<250xf32>) -> tensor<250xf32> {
   } -> tensor<250xf32>
   return %0 : tensor<250xf32>
 }
+
+// A convolution whose rows are 4 pixels (a residual block after two
+// poolings) still vectorizes along them, 16 filters a tile (one register
+// per filter row); rows of 3 stay loops.
+// CHECK-LABEL: func @short_rows
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 16, 1, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 0, 0, 0, 0, 0, 0>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>}
+func.func @short_rows(%x: tensor<?x32x6x6xf32>, %w: tensor<32x32x3x3xf32>, %init: tensor<?x32x4x4xf32>,
+                      %y: tensor<?x32x5x5xf32>, %init3: tensor<?x32x3x3xf32>) -> (tensor<?x32x4x4xf32>, tensor<?x32x3x3xf32>) {
+  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<?x32x6x6xf32>, tensor<32x32x3x3xf32>) outs(%init : tensor<?x32x4x4xf32>) -> tensor<?x32x4x4xf32>
+  %1 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%y, %w : tensor<?x32x5x5xf32>, tensor<32x32x3x3xf32>) outs(%init3 : tensor<?x32x3x3xf32>) -> tensor<?x32x3x3xf32>
+  return %0, %1 : tensor<?x32x4x4xf32>, tensor<?x32x3x3xf32>
+}
