@@ -312,6 +312,9 @@ private:
 
   /// Static offsets become index arguments, so that kernels that differ
   /// only in where they read or write (each layer's parameters) are one.
+  /// Equal offsets share one argument: a slice read and written back at the
+  /// same place stays visibly the same place, which bufferization needs to
+  /// write it in place.
   SmallVector<OpFoldResult> offsetsAsArguments(ArrayRef<OpFoldResult> mixed) {
     SmallVector<OpFoldResult> result;
     for (OpFoldResult offset : mixed) {
@@ -319,9 +322,14 @@ private:
         result.push_back(mapping.lookup(value));
         continue;
       }
-      result.push_back(entry.addArgument(builder.getIndexType(),
-                                         builder.getUnknownLoc()));
-      operands.push_back(offset); // Materialized as a constant at the call.
+      int64_t constant = cast<IntegerAttr>(cast<Attribute>(offset)).getInt();
+      Value &argument = offsetArguments[constant];
+      if (!argument) {
+        argument = entry.addArgument(builder.getIndexType(),
+                                     builder.getUnknownLoc());
+        operands.push_back(offset); // Materialized as a constant at the call.
+      }
+      result.push_back(argument);
     }
     return result;
   }
@@ -341,6 +349,8 @@ private:
   IRMapping mapping;
   /// The caller's view that each view cloned into the kernel copies.
   DenseMap<Operation *, Operation *> clonedViews;
+  /// The argument that each static offset became.
+  DenseMap<int64_t, Value> offsetArguments;
   /// The values from outside the kernel that are destinations in it.
   llvm::SmallPtrSet<Value, 4> destinations;
   /// The caller's operand for each argument: a value, or an index attribute

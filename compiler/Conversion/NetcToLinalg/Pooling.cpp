@@ -375,10 +375,107 @@ static Value buildPoolWinners(OpBuilder &b, Location loc, Value input,
                                w.kernel, {best, winner}, combine)[1];
 }
 
+/// Whether the windows of a pooling of `inputType` into `outputType` tile a
+/// box of the input without overlap or padding (stride = kernel, dilation
+/// 1): each input position then has at most one window.
+static bool hasDisjointWindows(RankedTensorType inputType,
+                               RankedTensorType outputType,
+                               const PoolWindow &w) {
+  for (int64_t d = 0, e = outputType.getRank() - 2; d < e; ++d)
+    if (w.stride[d] != w.kernel[d] || w.dilation[d] != 1 ||
+        w.padding[d] != 0 ||
+        outputType.getDimSize(d + 2) * w.kernel[d] >
+            inputType.getDimSize(d + 2))
+      return false;
+  return true;
+}
+
+/// The input gradient of a pooling with disjoint windows: the input, cropped
+/// to whole windows and viewed as (o, k) pairs per spatial dimension, gets
+/// `grad` at window o where k is its winner (`winners`; every k for an
+/// average, whose `grad` is already divided). A parallel generic over the
+/// view with plain maps, which searches nothing; positions outside every
+/// window stay zero.
+static Value buildDisjointPoolGrad(OpBuilder &b, Location loc, Value input,
+                                   Value grad, Value winners,
+                                   const PoolWindow &w) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  int64_t spatial = inputType.getRank() - 2;
+  Value zero = createF32Constant(b, loc, 0.0);
+  Value init = createFilled(b, loc, inputType, input, zero);
+
+  SmallVector<OpFoldResult> offsets(inputType.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, init);
+  SmallVector<OpFoldResult> strides(inputType.getRank(), b.getIndexAttr(1));
+  SmallVector<int64_t> croppedShape(inputType.getShape());
+  SmallVector<int64_t> viewShape(inputType.getShape().take_front(2));
+  SmallVector<OpFoldResult> viewSizes(ArrayRef(sizes).take_front(2));
+  SmallVector<ReassociationIndices> groups{{0}, {1}};
+  for (int64_t d = 0; d < spatial; ++d) {
+    int64_t windows = gradType.getDimSize(d + 2);
+    croppedShape[d + 2] = windows * w.kernel[d];
+    sizes[d + 2] = b.getIndexAttr(croppedShape[d + 2]);
+    viewShape.append({windows, w.kernel[d]});
+    viewSizes.append({b.getIndexAttr(windows), b.getIndexAttr(w.kernel[d])});
+    groups.push_back({2 + 2 * d, 3 + 2 * d});
+  }
+  auto croppedType = inputType.clone(croppedShape);
+  bool whole = croppedType == inputType;
+  Value cropped = whole ? init
+                        : tensor::ExtractSliceOp::create(
+                              b, loc, croppedType, init, offsets, sizes,
+                              strides);
+  Value view = tensor::ExpandShapeOp::create(
+      b, loc, inputType.clone(viewShape), cropped, groups, viewSizes);
+
+  // Loops (n, c, o0, k0, o1, k1, ...); the window operands read (n, c, o...).
+  MLIRContext *context = b.getContext();
+  unsigned loops = 2 + 2 * spatial;
+  SmallVector<AffineExpr> windowDims{getAffineDimExpr(0, context),
+                                     getAffineDimExpr(1, context)};
+  for (int64_t d = 0; d < spatial; ++d)
+    windowDims.push_back(getAffineDimExpr(2 + 2 * d, context));
+  AffineMap windowMap = AffineMap::get(loops, 0, windowDims, context);
+  SmallVector<Value> inputs{grad};
+  if (winners)
+    inputs.push_back(winners);
+  SmallVector<AffineMap> maps(inputs.size(), windowMap);
+  maps.push_back(b.getMultiDimIdentityMap(loops));
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  auto scatter = linalg::GenericOp::create(
+      b, loc, view.getType(), inputs, view, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value contribution = args[0];
+        if (winners) {
+          Value k = linalg::IndexOp::create(nb, nl, 3);
+          for (int64_t d = 1; d < spatial; ++d)
+            k = arith::AddIOp::create(
+                nb, nl,
+                arith::MulIOp::create(nb, nl, k,
+                                      createIndexConstant(nb, nl, w.kernel[d])),
+                linalg::IndexOp::create(nb, nl, 3 + 2 * d));
+          Value wins = arith::CmpIOp::create(
+              nb, nl, arith::CmpIPredicate::eq, args[1],
+              arith::IndexCastOp::create(nb, nl, nb.getI32Type(), k));
+          contribution = arith::SelectOp::create(
+              nb, nl, wins, contribution, createF32Constant(nb, nl, 0.0));
+        }
+        linalg::YieldOp::create(nb, nl, contribution);
+      });
+  Value placed = tensor::CollapseShapeOp::create(
+      b, loc, croppedType, scatter.getResult(0), groups);
+  if (whole)
+    return placed;
+  return tensor::InsertSliceOp::create(b, loc, placed, init, offsets, sizes,
+                                       strides);
+}
+
 namespace {
-/// Gathers, for each input position i and kernel position k, the gradient
-/// of the window o with o * stride + k * dilation = i + padding, if there is
-/// one: avg divides each window's gradient by its divisor first; max and
+/// Gathers (or, for disjoint windows, scatters), for each input position i
+/// and kernel position k, the gradient of the window o with o * stride + k *
+/// dilation = i + padding, if there is one: avg divides each window's gradient by its divisor first; max and
 /// min keep it only where k is the window's winner.
 struct PoolGradOpLowering : public OpConversionPattern<PoolGradOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -401,6 +498,11 @@ struct PoolGradOpLowering : public OpConversionPattern<PoolGradOp> {
     else
       winners = buildPoolWinners(rewriter, loc, input, gradType, op.getKind(),
                                  window);
+    if (hasDisjointWindows(inputType, gradType, window)) {
+      rewriter.replaceOp(op, buildDisjointPoolGrad(rewriter, loc, input, grad,
+                                                   winners, window));
+      return success();
+    }
 
     auto gather = [&](OpBuilder &b, Location l,
                       ValueRange args) -> SmallVector<Value> {
