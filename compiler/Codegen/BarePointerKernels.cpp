@@ -107,7 +107,7 @@ struct NetcBarePointerKernels
       types.push_back(pointerType);
       Value pointer = entry.addArgument(pointerType, loc);
       SmallVector<Value> sizes;
-      for (int64_t d = 0; d < type.getNumDynamicDims(); ++d) {
+      for (size_t d = 0, e = type.getNumDynamicDims(); d < e; ++d) {
         types.push_back(builder.getIndexType());
         sizes.push_back(entry.addArgument(builder.getIndexType(), loc));
       }

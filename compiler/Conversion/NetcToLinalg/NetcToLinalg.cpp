@@ -33,6 +33,7 @@ struct ConvertNetcToLinalg
     target.addIllegalDialect<NetcDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
+    lowerPoolsWithGradients(getOperation());
     RewritePatternSet patterns(context);
     populateConvolutionPatterns(patterns);
     populatePoolingPatterns(patterns);

@@ -308,13 +308,15 @@ static Value createFlatWindowIndex(OpBuilder &b, Location loc,
 }
 
 /// For each window of a max (min) pooling of `input` into `outputType`, the
-/// flat kernel position of the element torch routes the window's gradient
-/// to, as its CPU kernels choose it: scanning the window's real elements in
-/// order, the first one, then each that is greater (less) than the best so
-/// far or NaN. Padding is never chosen; a window of padding only gets -1.
-static Value buildPoolWinners(OpBuilder &b, Location loc, Value input,
-                              RankedTensorType outputType, PoolKind kind,
-                              const PoolWindow &w) {
+/// pooled value and the flat kernel position of the element torch routes
+/// the window's gradient to, as its CPU kernels choose it: scanning the
+/// window's real elements in order, the first one, then each that is
+/// greater (less) than the best so far or NaN. Padding is never chosen; a
+/// window of padding only gets -1 (and the reduction's identity).
+static SmallVector<Value> buildPoolSearch(OpBuilder &b, Location loc,
+                                          Value input,
+                                          RankedTensorType outputType,
+                                          PoolKind kind, const PoolWindow &w) {
   auto inputType = cast<RankedTensorType>(input.getType());
   int64_t spatial = outputType.getRank() - 2;
   // Every padding element is rejected by position, so its value is moot.
@@ -372,7 +374,7 @@ static Value buildPoolWinners(OpBuilder &b, Location loc, Value input,
   };
   return buildWindowReductions(b, loc, padded,
                                getPoolInputMap(spatial, w, b.getContext()),
-                               w.kernel, {best, winner}, combine)[1];
+                               w.kernel, {best, winner}, combine);
 }
 
 /// Whether the windows of a pooling of `inputType` into `outputType` tile a
@@ -472,90 +474,133 @@ static Value buildDisjointPoolGrad(OpBuilder &b, Location loc, Value input,
                                        strides);
 }
 
-namespace {
 /// Gathers (or, for disjoint windows, scatters), for each input position i
 /// and kernel position k, the gradient of the window o with o * stride + k *
-/// dilation = i + padding, if there is one: avg divides each window's gradient by its divisor first; max and
-/// min keep it only where k is the window's winner.
+/// dilation = i + padding, if there is one: avg divides each window's gradient
+/// by its divisor first; max and min keep it only where k is the window's
+/// winner (`winners`, searched here when not given).
+static Value buildPoolGrad(OpBuilder &builder, PoolGradOp op, Value input,
+                           Value grad, Value winners) {
+  Location loc = op.getLoc();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  int64_t spatial = inputType.getRank() - 2;
+  PoolWindow window = PoolWindow::of(op);
+
+  if (op.getKind() == PoolKind::avg)
+    grad =
+        divideByAvgPoolCounts(builder, loc, grad, inputType, gradType, window);
+  else if (!winners)
+    winners = buildPoolSearch(builder, loc, input, gradType, op.getKind(),
+                              window)[1];
+  if (hasDisjointWindows(inputType, gradType, window))
+    return buildDisjointPoolGrad(builder, loc, input, grad, winners, window);
+
+  auto gather = [&](OpBuilder &b, Location l,
+                    ValueRange args) -> SmallVector<Value> {
+    SmallVector<Value> indices{linalg::IndexOp::create(b, l, 0),
+                               linalg::IndexOp::create(b, l, 1)};
+    Value zero = createIndexConstant(b, l, 0);
+    Value valid;
+    for (int64_t d = 0; d < spatial; ++d) {
+      // t = o * stride must be a multiple of the stride, and o a window.
+      Value i = linalg::IndexOp::create(b, l, 2 + d);
+      Value k = linalg::IndexOp::create(b, l, 2 + spatial + d);
+      Value t = arith::SubIOp::create(
+          b, l,
+          arith::AddIOp::create(b, l, i,
+                                createIndexConstant(b, l, window.padding[d])),
+          arith::MulIOp::create(b, l, k,
+                                createIndexConstant(b, l, window.dilation[d])));
+      Value stride = createIndexConstant(b, l, window.stride[d]);
+      Value o = arith::DivSIOp::create(b, l, t, stride);
+      Value nonNegative =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t, zero);
+      Value aligned =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                arith::RemSIOp::create(b, l, t, stride), zero);
+      Value inRange = arith::CmpIOp::create(
+          b, l, arith::CmpIPredicate::slt, o,
+          createIndexConstant(b, l, gradType.getDimSize(d + 2)));
+      Value inside = arith::AndIOp::create(
+          b, l, nonNegative, arith::AndIOp::create(b, l, aligned, inRange));
+      // Out-of-range windows read window 0 and are discarded.
+      indices.push_back(arith::SelectOp::create(b, l, inside, o, zero));
+      valid = valid ? arith::AndIOp::create(b, l, valid, inside) : inside;
+    }
+    Value contribution = tensor::ExtractOp::create(b, l, grad, indices);
+    if (winners) {
+      Value winner = tensor::ExtractOp::create(b, l, winners, indices);
+      Value wins =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, winner,
+                                createFlatWindowIndex(b, l, window.kernel));
+      valid = arith::AndIOp::create(b, l, valid, wins);
+    }
+    contribution = arith::SelectOp::create(b, l, valid, contribution,
+                                           createF32Constant(b, l, 0.0));
+    return {arith::AddFOp::create(b, l, args[0], contribution)};
+  };
+  Value init = createFilled(builder, loc, inputType, input,
+                            createF32Constant(builder, loc, 0.0));
+  return buildWindowReductions(builder, loc, {}, {}, window.kernel, init,
+                               gather)[0];
+}
+
+namespace {
 struct PoolGradOpLowering : public OpConversionPattern<PoolGradOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(PoolGradOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value input = adaptor.getInput();
-    Value grad = adaptor.getResultGrad();
-    auto inputType = cast<RankedTensorType>(input.getType());
-    auto gradType = cast<RankedTensorType>(grad.getType());
-    int64_t spatial = inputType.getRank() - 2;
-    PoolWindow window = PoolWindow::of(op);
-
-    Value winners;
-    if (op.getKind() == PoolKind::avg)
-      grad = divideByAvgPoolCounts(rewriter, loc, grad, inputType, gradType,
-                                   window);
-    else
-      winners = buildPoolWinners(rewriter, loc, input, gradType, op.getKind(),
-                                 window);
-    if (hasDisjointWindows(inputType, gradType, window)) {
-      rewriter.replaceOp(op, buildDisjointPoolGrad(rewriter, loc, input, grad,
-                                                   winners, window));
-      return success();
-    }
-
-    auto gather = [&](OpBuilder &b, Location l,
-                      ValueRange args) -> SmallVector<Value> {
-      SmallVector<Value> indices{linalg::IndexOp::create(b, l, 0),
-                                 linalg::IndexOp::create(b, l, 1)};
-      Value zero = createIndexConstant(b, l, 0);
-      Value valid;
-      for (int64_t d = 0; d < spatial; ++d) {
-        // t = o * stride must be a multiple of the stride, and o a window.
-        Value i = linalg::IndexOp::create(b, l, 2 + d);
-        Value k = linalg::IndexOp::create(b, l, 2 + spatial + d);
-        Value t = arith::SubIOp::create(
-            b, l,
-            arith::AddIOp::create(b, l, i,
-                                  createIndexConstant(b, l, window.padding[d])),
-            arith::MulIOp::create(
-                b, l, k, createIndexConstant(b, l, window.dilation[d])));
-        Value stride = createIndexConstant(b, l, window.stride[d]);
-        Value o = arith::DivSIOp::create(b, l, t, stride);
-        Value nonNegative =
-            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t, zero);
-        Value aligned = arith::CmpIOp::create(
-            b, l, arith::CmpIPredicate::eq,
-            arith::RemSIOp::create(b, l, t, stride), zero);
-        Value inRange = arith::CmpIOp::create(
-            b, l, arith::CmpIPredicate::slt, o,
-            createIndexConstant(b, l, gradType.getDimSize(d + 2)));
-        Value inside = arith::AndIOp::create(
-            b, l, nonNegative, arith::AndIOp::create(b, l, aligned, inRange));
-        // Out-of-range windows read window 0 and are discarded.
-        indices.push_back(arith::SelectOp::create(b, l, inside, o, zero));
-        valid = valid ? arith::AndIOp::create(b, l, valid, inside) : inside;
-      }
-      Value contribution = tensor::ExtractOp::create(b, l, grad, indices);
-      if (winners) {
-        Value winner = tensor::ExtractOp::create(b, l, winners, indices);
-        Value wins =
-            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, winner,
-                                  createFlatWindowIndex(b, l, window.kernel));
-        valid = arith::AndIOp::create(b, l, valid, wins);
-      }
-      contribution = arith::SelectOp::create(b, l, valid, contribution,
-                                             createF32Constant(b, l, 0.0));
-      return {arith::AddFOp::create(b, l, args[0], contribution)};
-    };
-    Value init = createFilled(rewriter, loc, inputType, input,
-                              createF32Constant(rewriter, loc, 0.0));
-    rewriter.replaceOp(op, buildWindowReductions(rewriter, loc, {}, {},
-                                                 window.kernel, init, gather));
+    rewriter.replaceOp(op, buildPoolGrad(rewriter, op, adaptor.getInput(),
+                                         adaptor.getResultGrad(), Value()));
     return success();
   }
 };
 } // namespace
+
+void mlir::netc::lowerPoolsWithGradients(Operation *root) {
+  SmallVector<std::pair<PoolOp, PoolGradOp>> pairs;
+  root->walk([&](PoolGradOp grad) {
+    if (grad.getKind() == PoolKind::avg)
+      return;
+    for (Operation *user : grad.getInput().getUsers()) {
+      auto pool = dyn_cast<PoolOp>(user);
+      if (pool && pool->getBlock() == grad->getBlock() &&
+          pool->isBeforeInBlock(grad) &&
+          pool.getType() == grad.getResultGrad().getType() &&
+          pool.getKindAttr() == grad.getKindAttr() &&
+          pool.getKernelSizeAttr() == grad.getKernelSizeAttr() &&
+          pool.getStrideAttr() == grad.getStrideAttr() &&
+          pool.getPaddingAttr() == grad.getPaddingAttr() &&
+          pool.getDilationAttr() == grad.getDilationAttr() &&
+          pool.getCeilModeAttr() == grad.getCeilModeAttr()) {
+        pairs.emplace_back(pool, grad);
+        return;
+      }
+    }
+  });
+  IRRewriter rewriter(root->getContext());
+  llvm::SmallDenseMap<Operation *, Value> winnersOf;
+  for (auto [pool, grad] : pairs) {
+    Value &winners = winnersOf[pool];
+    if (!winners) {
+      rewriter.setInsertionPoint(pool);
+      SmallVector<Value> search =
+          buildPoolSearch(rewriter, pool.getLoc(), pool.getInput(),
+                          cast<RankedTensorType>(pool.getType()),
+                          pool.getKind(), PoolWindow::of(pool));
+      rewriter.replaceAllUsesWith(pool.getResult(), search[0]);
+      winners = search[1];
+    }
+    rewriter.setInsertionPoint(grad);
+    rewriter.replaceOp(grad, buildPoolGrad(rewriter, grad, grad.getInput(),
+                                           grad.getResultGrad(), winners));
+  }
+  for (auto &[pool, winners] : winnersOf)
+    rewriter.eraseOp(pool);
+}
 
 //===----------------------------------------------------------------------===//
 // AdaptiveAvgPoolGradOp

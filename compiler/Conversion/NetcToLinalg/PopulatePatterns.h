@@ -23,6 +23,12 @@ void populateNormalizationPatterns(RewritePatternSet &patterns);
 void populateShapePatterns(RewritePatternSet &patterns);
 void populateLossPatterns(RewritePatternSet &patterns);
 void populateOptimizerPatterns(RewritePatternSet &patterns);
+
+/// Lowers each max or min pooling under `root` whose gradient is taken too
+/// (the forward pass of a training function) together with that gradient:
+/// one search of each window gives both the pooled value and the winner
+/// the gradient goes to. Runs before the patterns, which lower the rest.
+void lowerPoolsWithGradients(Operation *root);
 } // namespace mlir::netc
 
 #endif // NETC_CONVERSION_NETCTOLINALG_POPULATEPATTERNS_H

@@ -166,3 +166,35 @@ func.func @adaptive_avg_pool2d_grad_global(%dy: tensor<?x3x1x1xf32>) -> tensor<?
   %dx = netc.adaptive_avg_pool_grad %dy : (tensor<?x3x1x1xf32>) -> tensor<?x3x7x7xf32>
   return %dx : tensor<?x3x7x7xf32>
 }
+
+// -----
+
+// A max pooling whose gradient the function takes too searches each window
+// once: the winner search's first result is the pooling's value, its
+// second the gradient's winners. Disjoint windows (stride = kernel) make
+// the gradient a scatter over the input viewed as (window, offset) pairs,
+// with plain maps: no gather.
+// CHECK-DAG:   #[[WINDOW:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d4)>
+// CHECK-DAG:   #[[VIEW:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+// CHECK-LABEL: func @max_pool2d_with_grad
+// CHECK-NOT:   linalg.pooling_nchw_max
+// CHECK:       %[[SEARCH:.*]]:2 = linalg.generic
+// CHECK:       } -> (tensor<?x3x4x3xf32>, tensor<?x3x4x3xi32>)
+// CHECK:       %[[DX:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1], [2, 3], [4, 5]] output_shape [%{{.*}}, 3, 4, 2, 3, 2] : tensor<?x3x8x6xf32> into tensor<?x3x4x2x3x2xf32>
+// CHECK:       %[[SCATTER:.*]] = linalg.generic {indexing_maps = [#[[WINDOW]], #[[WINDOW]], #[[VIEW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+// CHECK-SAME:    ins(%{{.*}}, %[[SEARCH]]#1 : tensor<?x3x4x3xf32>, tensor<?x3x4x3xi32>) outs(%[[DX]] : tensor<?x3x4x2x3x2xf32>)
+// CHECK-NOT:     tensor.extract {{.*}}
+// CHECK:       %[[FLAT:.*]] = tensor.collapse_shape %[[SCATTER]]
+// CHECK:       %[[FULL:.*]] = tensor.insert_slice %[[FLAT]] into %{{.*}}[0, 0, 0, 0] [%{{.*}}, 3, 8, 6] [1, 1, 1, 1] : tensor<?x3x8x6xf32> into tensor<?x3x9x7xf32>
+// CHECK:       return %[[SEARCH]]#0, %[[FULL]]
+func.func @max_pool2d_with_grad(%x: tensor<?x3x9x7xf32>, %dy: tensor<?x3x4x3xf32>) -> (tensor<?x3x4x3xf32>, tensor<?x3x9x7xf32>) {
+  %y = netc.pool %x {kind = #netc<pool_kind max>, kernel_size = array<i64: 2, 2>,
+         stride = array<i64: 2, 2>, padding = array<i64: 0, 0>,
+         dilation = array<i64: 1, 1>, ceil_mode = false, count_include_pad = true}
+       : (tensor<?x3x9x7xf32>) -> tensor<?x3x4x3xf32>
+  %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind max>, kernel_size = array<i64: 2, 2>,
+          stride = array<i64: 2, 2>, padding = array<i64: 0, 0>,
+          dilation = array<i64: 1, 1>, ceil_mode = false, count_include_pad = true}
+        : (tensor<?x3x9x7xf32>, tensor<?x3x4x3xf32>) -> tensor<?x3x9x7xf32>
+  return %y, %dx : tensor<?x3x4x3xf32>, tensor<?x3x9x7xf32>
+}
