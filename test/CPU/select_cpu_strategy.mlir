@@ -1,11 +1,12 @@
 // RUN: netc-opt %s --netc-select-cpu-strategy=vector-width=16 | FileCheck %s
 
-// A stride-1 convolution: the batch on threads, then one output row of 24
-// pixels times 5 filters (the loop the input does not read) per tile, every
-// reduction loop stepped by 1.
+// A stride-1 convolution: the batch on threads, then 8 pixels of an output
+// row (24 is not a whole number of 16-float vectors: its largest
+// power-of-two piece) times all 10 filters (the loop the input does not
+// read) per tile, every reduction loop stepped by 1.
 // CHECK-LABEL: func @conv
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 5, 1, 24, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 10, 1, 8, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%x, %w : tensor<?x1x28x28xf32>, tensor<10x1x5x5xf32>) outs(%init : tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32>
