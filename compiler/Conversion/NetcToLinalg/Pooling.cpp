@@ -292,17 +292,18 @@ struct AdaptiveAvgPoolOpLowering
 // PoolGradOp
 //===----------------------------------------------------------------------===//
 
-/// The row-major position of the window loops' k indices (loops
-/// 2 + spatial and up) in a window of `kernel`, as an i32.
+/// The row-major position in a window of `kernel` of the window loops' k
+/// indices, as an i32: loop `firstLoop + d * step` is spatial dimension d's
+/// (the window reductions' loops 2 + spatial and up: step 1).
 static Value createFlatWindowIndex(OpBuilder &b, Location loc,
-                                   ArrayRef<int64_t> kernel) {
-  int64_t spatial = kernel.size();
-  Value flat = linalg::IndexOp::create(b, loc, 2 + spatial);
-  for (int64_t d = 1; d < spatial; ++d) {
+                                   ArrayRef<int64_t> kernel, int64_t firstLoop,
+                                   int64_t step = 1) {
+  Value flat = linalg::IndexOp::create(b, loc, firstLoop);
+  for (int64_t d = 1, e = kernel.size(); d < e; ++d) {
     Value scaled = arith::MulIOp::create(
         b, loc, flat, createIndexConstant(b, loc, kernel[d]));
     flat = arith::AddIOp::create(
-        b, loc, scaled, linalg::IndexOp::create(b, loc, 2 + spatial + d));
+        b, loc, scaled, linalg::IndexOp::create(b, loc, firstLoop + d * step));
   }
   return arith::IndexCastOp::create(b, loc, b.getI32Type(), flat);
 }
@@ -368,9 +369,10 @@ static SmallVector<Value> buildPoolSearch(OpBuilder &b, Location loc,
         arith::OrIOp::create(nb, nl, isFirst,
                              arith::OrIOp::create(nb, nl, improves, isNaN)));
     return {arith::SelectOp::create(nb, nl, take, element, bestSoFar),
-            arith::SelectOp::create(nb, nl, take,
-                                    createFlatWindowIndex(nb, nl, w.kernel),
-                                    winnerSoFar)};
+            arith::SelectOp::create(
+                nb, nl, take,
+                createFlatWindowIndex(nb, nl, w.kernel, 2 + spatial),
+                winnerSoFar)};
   };
   return buildWindowReductions(b, loc, padded,
                                getPoolInputMap(spatial, w, b.getContext()),
@@ -451,16 +453,10 @@ static Value buildDisjointPoolGrad(OpBuilder &b, Location loc, Value input,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         Value contribution = args[0];
         if (winners) {
-          Value k = linalg::IndexOp::create(nb, nl, 3);
-          for (int64_t d = 1; d < spatial; ++d)
-            k = arith::AddIOp::create(
-                nb, nl,
-                arith::MulIOp::create(nb, nl, k,
-                                      createIndexConstant(nb, nl, w.kernel[d])),
-                linalg::IndexOp::create(nb, nl, 3 + 2 * d));
+          // The k loops are 3, 5, ...
           Value wins = arith::CmpIOp::create(
               nb, nl, arith::CmpIPredicate::eq, args[1],
-              arith::IndexCastOp::create(nb, nl, nb.getI32Type(), k));
+              createFlatWindowIndex(nb, nl, w.kernel, 3, /*step=*/2));
           contribution = arith::SelectOp::create(
               nb, nl, wins, contribution, createF32Constant(nb, nl, 0.0));
         }
@@ -531,9 +527,9 @@ static Value buildPoolGrad(OpBuilder &builder, PoolGradOp op, Value input,
     Value contribution = tensor::ExtractOp::create(b, l, grad, indices);
     if (winners) {
       Value winner = tensor::ExtractOp::create(b, l, winners, indices);
-      Value wins =
-          arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, winner,
-                                createFlatWindowIndex(b, l, window.kernel));
+      Value wins = arith::CmpIOp::create(
+          b, l, arith::CmpIPredicate::eq, winner,
+          createFlatWindowIndex(b, l, window.kernel, 2 + spatial));
       valid = arith::AndIOp::create(b, l, valid, wins);
     }
     contribution = arith::SelectOp::create(b, l, valid, contribution,
