@@ -335,6 +335,15 @@ private:
 };
 } // namespace
 
+/// Whether a --mlir-print-ir-* option was given.
+static bool printsIR() {
+  for (const auto &entry : cl::getRegisteredOptions())
+    if (entry.first.starts_with("mlir-print-ir") &&
+        entry.second->getNumOccurrences() > 0)
+      return true;
+  return false;
+}
+
 /// Checks the options of `command`; false (after printing why) if any is
 /// out of range or does not go with the others.
 static bool checkOptions(StringRef command) {
@@ -604,8 +613,10 @@ int main(int argc, char **argv) {
   registerDriverDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  // Pass IR printing needs the passes to run in order on one thread.
-  context.disableMultithreading();
+  // Function passes run in parallel (--mlir-disable-threading turns it
+  // off), except when IR is printed after passes: that needs them in order.
+  if (printsIR())
+    context.disableMultithreading();
 
   llvm::SourceMgr sourceMgr;
   ModelDiagnosticHandler diagnostics(sourceMgr, &context, programName,

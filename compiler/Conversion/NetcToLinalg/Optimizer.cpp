@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -41,16 +42,32 @@ static Value oneMinus(OpBuilder &b, Location loc, Value x) {
 }
 
 /// A generic over same-typed `tensors`, read elementwise, with `numResults`
-/// results of their type.
+/// results of their type. It runs on the tensors flattened to one dimension:
+/// an update is elementwise, and one long row vectorizes and threads where a
+/// filter's 5-wide rows would not.
 static SmallVector<Value> buildUpdate(OpBuilder &b, Location loc,
                                       ValueRange tensors, unsigned numResults,
                                       MultiBodyBuilder body) {
   auto type = cast<RankedTensorType>(tensors.front().getType());
-  AffineMap identity = b.getMultiDimIdentityMap(type.getRank());
-  Value empty = createEmpty(b, loc, type, tensors.front());
-  return buildGeneric(b, loc, tensors,
-                      SmallVector<AffineMap>(tensors.size(), identity),
-                      SmallVector<Value>(numResults, empty), identity, body);
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all.front().push_back(d);
+  bool flatten = type.getRank() > 1 && type.hasStaticShape();
+  SmallVector<Value> flat;
+  for (Value t : tensors)
+    flat.push_back(
+        flatten ? tensor::CollapseShapeOp::create(b, loc, t, all).getResult()
+                : t);
+  auto flatType = cast<RankedTensorType>(flat.front().getType());
+  AffineMap identity = b.getMultiDimIdentityMap(flatType.getRank());
+  Value empty = createEmpty(b, loc, flatType, flat.front());
+  SmallVector<Value> results =
+      buildGeneric(b, loc, flat, SmallVector<AffineMap>(flat.size(), identity),
+                   SmallVector<Value>(numResults, empty), identity, body);
+  if (flatten)
+    for (Value &r : results)
+      r = tensor::ExpandShapeOp::create(b, loc, type, r, all);
+  return results;
 }
 
 namespace {

@@ -5,7 +5,9 @@
 // one elementwise generic yields the new parameter and buffer in torch's
 // order: d_p = grad + wd * p; buf = first ? d_p : buf * momentum +
 // (1 - dampening) * d_p; d_p = nesterov ? d_p + momentum * buf : buf (the
-// buffer passed through and d_p kept without momentum); p - lr * d_p.
+// buffer passed through and d_p kept without momentum); p - lr * d_p. It
+// runs on the tensors flattened to one row, and its results get their shape
+// back.
 // CHECK-LABEL: func @sgd_update
 // CHECK-SAME:    (%[[P:.*]]: tensor<10x20xf32>, %[[G:.*]]: tensor<10x20xf32>, %[[B:.*]]: tensor<10x20xf32>, %[[LR:.*]]: f32, %[[MOM:.*]]: f32, %[[DAMP:.*]]: f32, %[[WD:.*]]: f32, %[[NEST:.*]]: f32, %[[FIRST:.*]]: f32)
 // CHECK:       %[[HASWD:.*]] = arith.cmpf une, %[[WD]], %{{.*}} : f32
@@ -13,7 +15,10 @@
 // CHECK:       %[[ISNEST:.*]] = arith.cmpf une, %[[NEST]], %{{.*}} : f32
 // CHECK:       %[[ISFIRST:.*]] = arith.cmpf une, %[[FIRST]], %{{.*}} : f32
 // CHECK:       %[[UNDAMPED:.*]] = arith.subf %{{.*}}, %[[DAMP]] : f32
-// CHECK:       %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[P]], %[[G]], %[[B]] : tensor<10x20xf32>, tensor<10x20xf32>, tensor<10x20xf32>)
+// CHECK:       %[[FP:.*]] = tensor.collapse_shape %[[P]] {{\[}}[0, 1]] : tensor<10x20xf32> into tensor<200xf32>
+// CHECK:       %[[FG:.*]] = tensor.collapse_shape %[[G]] {{\[}}[0, 1]]
+// CHECK:       %[[FB:.*]] = tensor.collapse_shape %[[B]] {{\[}}[0, 1]]
+// CHECK:       %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[FP]], %[[FG]], %[[FB]] : tensor<200xf32>, tensor<200xf32>, tensor<200xf32>)
 // CHECK:       ^bb0(%[[PE:.*]]: f32, %[[GE:.*]]: f32, %[[BE:.*]]: f32, %{{.*}}: f32, %{{.*}}: f32):
 // CHECK:         %[[WDP:.*]] = arith.mulf %[[WD]], %[[PE]] : f32
 // CHECK:         %[[GWD:.*]] = arith.addf %[[GE]], %[[WDP]] : f32
@@ -30,7 +35,9 @@
 // CHECK:         %[[LRD:.*]] = arith.mulf %[[LR]], %[[D]] : f32
 // CHECK:         %[[NEWP:.*]] = arith.subf %[[PE]], %[[LRD]] : f32
 // CHECK:         linalg.yield %[[NEWP]], %[[NEWB]] : f32, f32
-// CHECK:       return %[[R]]#0, %[[R]]#1
+// CHECK:       %[[NP:.*]] = tensor.expand_shape %[[R]]#0 {{\[}}[0, 1]] output_shape [10, 20] : tensor<200xf32> into tensor<10x20xf32>
+// CHECK:       %[[NB:.*]] = tensor.expand_shape %[[R]]#1 {{\[}}[0, 1]] output_shape [10, 20]
+// CHECK:       return %[[NP]], %[[NB]]
 func.func @sgd_update(%p: tensor<10x20xf32>, %g: tensor<10x20xf32>, %b: tensor<10x20xf32>,
                       %lr: f32, %momentum: f32, %dampening: f32, %wd: f32, %nesterov: f32,
                       %first: f32) -> (tensor<10x20xf32>, tensor<10x20xf32>) {
