@@ -4,17 +4,20 @@
 // parallel loop) across threads, one image per iteration.
 //
 // Inside a thread's tile, ops that read every operand contiguously along the
-// output's rows (elementwise ops, stride-1 convolutions and pooling, the
-// row-partial weight gradient) are vectorized along the row: tiled to one
-// row of owT outputs times fT of the `block` loop (the one the first input
-// does not read, e.g. a convolution's filters) and 1 on every other loop,
+// output's rows (elementwise ops, optimizer updates, stride-1 convolutions
+// and pooling, the row-partial weight gradient) are vectorized along the
+// row: tiled to one row of owT outputs times fT of the `block` loop (the one
+// the first input does not read, e.g. a convolution's filters), times, in a
+// sum of products of two inputs, ohT of the `cross` loop (one the other
+// input does not read, e.g. the output rows), and 1 on every other loop,
 // reduction loops included. A convolution tile then computes
-//   out[f, ow] += w[f] * in[ow + k]
-// for one (channel, kernel offset) at a time: fT x owT FMAs on vectors of
-// output pixels, with the accumulator kept in registers across the
-// reduction loops. The row is the contiguous dimension of NCHW, so no layout
-// change is needed, and small-channel convolutions (1 input channel, 6-20
-// filters) vectorize as well as wide ones.
+//   out[f, oh, ow] += w[f] * in[oh + kh, ow + kw]
+// for one (channel, kernel offset) at a time: fT x ohT FMAs on vectors of
+// output pixels from ohT row loads and fT weight loads, with the
+// accumulators kept in registers across the reduction loops. The row is the
+// contiguous dimension of NCHW, so no layout change is needed, and
+// small-channel convolutions (1 input channel, 6-20 filters) vectorize as
+// well as wide ones.
 //
 // Other ops (strided pooling, gathers, matmuls, reductions) leave LLVM their
 // thread tile's inner loops, with static trip counts.
@@ -38,6 +41,8 @@ static constexpr int64_t kAssumedBatch = 64;
 /// Vector registers the accumulator of a convolution tile may hold (of the
 /// 32 AVX-512 has; the rest hold inputs and broadcast weights).
 static constexpr int64_t kAccumulatorRegisters = 16;
+/// About how many elements of a threaded row one thread's tile holds.
+static constexpr int64_t kThreadChunk = 4096;
 /// The shortest row tile that vectorizes: 4 f32, a 128-bit vector.
 static constexpr int64_t kMinRowTile = 4;
 
@@ -119,6 +124,11 @@ static std::optional<unsigned> threadedLoop(linalg::LinalgOp op) {
 struct RowLoops {
   unsigned row;
   std::optional<unsigned> block;
+  /// In a product of two inputs summed into the output, a parallel loop of
+  /// the output that the other input does not read (a convolution's output
+  /// rows, a weight gradient's filters): tiled together with `block`, each
+  /// loaded row or weight serves several accumulators.
+  std::optional<unsigned> cross;
 };
 
 /// Whether `expr` reads loop `row` with unit stride: `row`, or `row + e`
@@ -139,7 +149,7 @@ static bool readsRowContiguously(AffineExpr expr, unsigned row) {
 /// output's innermost dimension, and the body gathers nothing.
 static std::optional<RowLoops> rowLoops(linalg::LinalgOp op,
                                         std::optional<unsigned> threaded) {
-  if (op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+  if (op.getNumDpsInits() == 0 || op->getNumResults() != op.getNumDpsInits() ||
       op.getRank(op.getDpsInitOperand(0)) == 0)
     return std::nullopt;
   bool gathers = false;
@@ -147,6 +157,9 @@ static std::optional<RowLoops> rowLoops(linalg::LinalgOp op,
   if (gathers)
     return std::nullopt;
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  for (OpOperand &init : op.getDpsInitsMutable())
+    if (op.getMatchingIndexingMap(&init) != outMap)
+      return std::nullopt;
   auto rowDim = dyn_cast<AffineDimExpr>(outMap.getResults().back());
   if (!rowDim)
     return std::nullopt;
@@ -164,7 +177,7 @@ static std::optional<RowLoops> rowLoops(linalg::LinalgOp op,
       if (e.isFunctionOfDim(row))
         return std::nullopt;
   }
-  RowLoops loops{row, std::nullopt};
+  RowLoops loops{row, std::nullopt, std::nullopt};
   OpOperand *streamed = nullptr;
   for (OpOperand *input : op.getDpsInputOperands())
     if (!streamed && op.getMatchingIndexingMap(input).isFunctionOfDim(row))
@@ -181,7 +194,42 @@ static std::optional<RowLoops> rowLoops(linalg::LinalgOp op,
     if (!loops.block || ranges[d] > ranges[*loops.block])
       loops.block = d;
   }
+  SmallVector<OpOperand *> read;
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (op.getRank(input) != 0)
+      read.push_back(input);
+  if (!loops.block || read.size() != 2 || op.getNumReductionLoops() == 0)
+    return loops;
+  AffineMap other = op.getMatchingIndexingMap(read[read[0] == streamed]);
+  for (AffineExpr e : outMap.getResults()) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (d == row || d == *loops.block || other.isFunctionOfDim(d) ||
+        ShapedType::isDynamic(ranges[d]) || ranges[d] <= 1)
+      continue;
+    if (!loops.cross || ranges[d] > ranges[*loops.cross])
+      loops.cross = d;
+  }
   return loops;
+}
+
+/// Tiles for the `block` and `cross` loops of extents `blockRange` and
+/// `crossRange` (divisors of them) with at most `budget` accumulators: the
+/// pair that loads least per FMA (a tile of b x c accumulators loads about
+/// b + c rows or weights a step), then the larger.
+static std::pair<int64_t, int64_t>
+blockTiles(int64_t blockRange, int64_t crossRange, int64_t budget) {
+  std::pair<int64_t, int64_t> best{1, 1};
+  auto better = [](int64_t b, int64_t c, std::pair<int64_t, int64_t> than) {
+    // Compares b*c / (b+c) with cross-multiplication to stay exact.
+    int64_t lhs = b * c * (than.first + than.second);
+    int64_t rhs = than.first * than.second * (b + c);
+    return lhs > rhs || (lhs == rhs && b * c > than.first * than.second);
+  };
+  for (int64_t b = 1; b <= std::min(blockRange, budget); ++b)
+    for (int64_t c = 1; c <= std::min(crossRange, budget / b); ++c)
+      if (blockRange % b == 0 && crossRange % c == 0 && better(b, c, best))
+        best = {b, c};
+  return best;
 }
 
 /// The reduction loop that every operand reads along its innermost
@@ -238,8 +286,6 @@ CPUStrategy mlir::netc::selectCPUStrategy(linalg::LinalgOp op,
     strategy.vectorize = true;
     return strategy;
   }
-  if (threaded && rows->row == *threaded)
-    return strategy;
   if (ShapedType::isDynamic(ranges[rows->row]) ||
       (rows->block && ShapedType::isDynamic(ranges[*rows->block])))
     return strategy;
@@ -266,12 +312,30 @@ CPUStrategy mlir::netc::selectCPUStrategy(linalg::LinalgOp op,
   tiles.assign(loops, 1);
   if (threaded)
     tiles[*threaded] = 0;
+  // A long row that is the only loop worth threading (an optimizer update
+  // over a flattened tensor) goes to the threads in chunks of row tiles.
+  if (threaded && rows->row == *threaded)
+    strategy.threadTiles[rows->row] =
+        rowTile *
+        largestDivisorAtMost(row / rowTile,
+                             std::max<int64_t>(1, kThreadChunk / rowTile));
   tiles[rows->row] = rowTile;
   if (rows->block) {
     int64_t registersPerRow = llvm::divideCeil(rowTile, target.vectorWidth);
-    tiles[*rows->block] = largestDivisorAtMost(
-        ranges[*rows->block],
-        std::max<int64_t>(1, kAccumulatorRegisters / registersPerRow));
+    int64_t budget =
+        std::max<int64_t>(1, kAccumulatorRegisters / registersPerRow);
+    if (rows->cross) {
+      auto [blockTile, crossTile] =
+          blockTiles(ranges[*rows->block], ranges[*rows->cross], budget);
+      tiles[*rows->block] = blockTile;
+      // Across threads, the cross loop goes in chunks of its tile.
+      if (threaded && *rows->cross == *threaded)
+        strategy.threadTiles[*threaded] = crossTile;
+      else
+        tiles[*rows->cross] = crossTile;
+    } else {
+      tiles[*rows->block] = largestDivisorAtMost(ranges[*rows->block], budget);
+    }
   }
   strategy.vectorize = true;
   return strategy;

@@ -2,11 +2,13 @@
 
 // A stride-1 convolution: the batch on threads, then 8 pixels of an output
 // row (24 is not a whole number of 16-float vectors: its largest
-// power-of-two piece) times all 10 filters (the loop the input does not
-// read) per tile, every reduction loop stepped by 1.
+// power-of-two piece) times 5 filters (the loop the input does not read)
+// times 3 output rows (the loop the weights do not read) per tile, every
+// reduction loop stepped by 1: each input row loaded serves 5 filters and
+// each weight 3 rows.
 // CHECK-LABEL: func @conv
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 10, 1, 8, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 5, 3, 8, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%x, %w : tensor<?x1x28x28xf32>, tensor<10x1x5x5xf32>) outs(%init : tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32>
@@ -68,11 +70,11 @@ func.func @small(%p: tensor<250xf32>, %g: tensor<250xf32>) -> tensor<250xf32> {
 }
 
 // A convolution whose rows are 4 pixels (a residual block after two
-// poolings) still vectorizes along them, 16 filters a tile (one register
-// per filter row); rows of 3 stay loops.
+// poolings) still vectorizes along them, 4 filters times 4 rows a tile
+// (one register each); rows of 3 stay loops.
 // CHECK-LABEL: func @short_rows
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 16, 1, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 4, 4, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 // CHECK: linalg.conv_2d_nchw_fchw
 // CHECK-SAME: netc.strategy = {loops = array<i64: 0, 0, 0, 0, 0, 0, 0>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>}
 func.func @short_rows(%x: tensor<?x32x6x6xf32>, %w: tensor<32x32x3x3xf32>, %init: tensor<?x32x4x4xf32>,
@@ -82,4 +84,47 @@ func.func @short_rows(%x: tensor<?x32x6x6xf32>, %w: tensor<32x32x3x3xf32>, %init
   %1 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%y, %w : tensor<?x32x5x5xf32>, tensor<32x32x3x3xf32>) outs(%init3 : tensor<?x32x3x3xf32>) -> tensor<?x32x3x3xf32>
   return %0, %1 : tensor<?x32x4x4xf32>, tensor<?x32x3x3xf32>
+}
+
+// The row-partial weight gradient partial[f, c, kh, kw, r] += dy[n, f, oh, r]
+// * x[n, c, oh + kh, r + kw]: rows of 8, and 4 input channels (which dy does
+// not read) times 4 filters (which x does not read) a tile. The filters are
+// also the threaded loop: the threads take them 4 at a time.
+// CHECK-LABEL: func @weight_gradient
+// CHECK: linalg.generic
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 4, 1, 1, 8, 1, 1>, threads = array<i64: 4, 0, 0, 0, 0, 0, 0>, vectorize}
+func.func @weight_gradient(%dy: tensor<?x32x8x8xf32>, %x: tensor<?x16x12x12xf32>,
+                           %init: tensor<32x16x5x5x8xf32>) -> tensor<32x16x5x5x8xf32> {
+  %0 = linalg.generic {
+      indexing_maps = [affine_map<(f, c, kh, kw, r, n, oh) -> (n, f, oh, r)>,
+                       affine_map<(f, c, kh, kw, r, n, oh) -> (n, c, oh + kh, r + kw)>,
+                       affine_map<(f, c, kh, kw, r, n, oh) -> (f, c, kh, kw, r)>],
+      iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%dy, %x : tensor<?x32x8x8xf32>, tensor<?x16x12x12xf32>) outs(%init : tensor<32x16x5x5x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<32x16x5x5x8xf32>
+  return %0 : tensor<32x16x5x5x8xf32>
+}
+
+// An optimizer update over a flattened tensor of 20 * 88 * 5 * 5 floats with
+// two results: its one loop is the row and the threaded loop, so the threads
+// take chunks of row tiles (125 tiles of 32) and each chunk runs in tiles of
+// 32.
+// CHECK-LABEL: func @flat_update
+// CHECK: linalg.generic
+// CHECK-SAME: netc.strategy = {loops = array<i64: 32>, threads = array<i64: 4000>, vectorize}
+func.func @flat_update(%p: tensor<44000xf32>, %g: tensor<44000xf32>, %init: tensor<44000xf32>)
+    -> (tensor<44000xf32>, tensor<44000xf32>) {
+  %0:2 = linalg.generic {
+      indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+      iterator_types = ["parallel"]}
+      ins(%p, %g : tensor<44000xf32>, tensor<44000xf32>) outs(%init, %init : tensor<44000xf32>, tensor<44000xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32, %o2: f32):
+    %s = arith.subf %a, %b : f32
+    linalg.yield %s, %b : f32, f32
+  } -> (tensor<44000xf32>, tensor<44000xf32>)
+  return %0#0, %0#1 : tensor<44000xf32>, tensor<44000xf32>
 }

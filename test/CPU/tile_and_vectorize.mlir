@@ -33,6 +33,30 @@ func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %b: tensor<
   return %0 : tensor<?x10x24x24xf32>
 }
 
+// A tile of 2 filters times 2 output rows (the loop the weights do not
+// read): four accumulators, and each step loads two input rows and two
+// weights, each used twice.
+// CHECK-LABEL: func @conv_rows
+// CHECK: scf.for {{.*}} step %c2
+// CHECK: scf.for {{.*}} step %c2
+// CHECK: scf.for {{.*}} step %c8
+// CHECK-COUNT-4: vector.transfer_read {{.*}} vector<8xf32>
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<2x8xf32>, vector<8xf32>
+// CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<2xf32>, vector<1xf32>
+// CHECK-NOT: vector.transfer_read
+// CHECK-COUNT-4: arith.addf {{.*}} : vector<8xf32>
+// CHECK: scf.yield
+// CHECK: scf.yield
+// CHECK-COUNT-4: vector.transfer_write {{.*}} vector<8xf32>
+func.func @conv_rows(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
+  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>,
+         netc.strategy = {loops = array<i64: 0, 2, 2, 8, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}}
+         ins(%x, %w : tensor<?x1x28x28xf32>, tensor<10x1x5x5xf32>) outs(%init : tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32>
+  return %0 : tensor<?x10x24x24xf32>
+}
+
 // Dot products: a linear layer's row of 400 inputs against each output's
 // weight row, reduced per output.
 // CHECK-LABEL: func @linear
