@@ -330,8 +330,14 @@ static func::FuncOp buildGradients(OpBuilder &b, func::FuncOp train,
   Value lossWritten = bufferization::MaterializeInDestinationOp::create(
       b, loc, loss, body->getArgument(6)).getResult();
   b.setInsertionPointToEnd(body);
-  func::ReturnOp::create(b, loc,
-                         ValueRange{packed, lossWritten, ifWanted.getResult(0)});
+  // A parameter that fills the whole packed buffer makes its insert_slice
+  // fold away, and the gradient would come back in a buffer of its own:
+  // it is written into the caller's (in place everywhere else).
+  Value gradsWritten = bufferization::MaterializeInDestinationOp::create(
+                           b, loc, packed, body->getArgument(5))
+                           .getResult();
+  func::ReturnOp::create(
+      b, loc, ValueRange{gradsWritten, lossWritten, ifWanted.getResult(0)});
   return gradients;
 }
 

@@ -4,7 +4,9 @@
 // style on the packed parameters: each gradient is inserted into the
 // packed gradients right after the op that computes it, the loss is
 // written into its destination, and the ops that only the input gradient
-// needs run under %want. The three training entry points call it, not
+// needs run under %want. The packed gradients are written into their
+// destination too (a no-op unless one parameter fills the whole buffer and
+// its insert_slice folds away). The three training entry points call it, not
 // inlined; the steps ask for no input gradient (an empty batch).
 // CHECK-LABEL: func.func private @net_gradients(
 // CHECK-SAME:      %[[X:.*]]: tensor<?x4xf32>, %[[T:.*]]: tensor<?xi32>, %[[SEED:.*]]: i64, %[[WANT:.*]]: i1,
@@ -27,7 +29,8 @@
 // CHECK-NEXT:    } else {
 // CHECK-NEXT:      scf.yield %[[DX]]
 // CHECK-NEXT:    }
-// CHECK-NEXT:    return %[[G2]], %[[LW]], %[[DXW]]
+// CHECK-NEXT:    %[[GW:.*]] = bufferization.materialize_in_destination %[[G2]] in %[[G]]
+// CHECK-NEXT:    return %[[GW]], %[[LW]], %[[DXW]]
 
 // CHECK-LABEL: func.func @net_backward(
 // CHECK:         %[[WANTED:.*]] = arith.cmpi ne
