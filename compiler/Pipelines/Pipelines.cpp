@@ -60,13 +60,15 @@ void netc::buildKernelsPipeline(OpPassManager &pm) {
 void netc::buildCPUCodegenPipeline(OpPassManager &pm) {
   // A strategy per op from its kind and shapes (CPU/Strategy.cpp), then
   // applied: batches across threads, convolutions vectorized along rows.
-  pm.addNestedPass<func::FuncOp>(createNetcSelectCPUStrategy());
-  pm.addNestedPass<func::FuncOp>(createNetcTileAndVectorize());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  // Each function on its own, so that the functions share the cores.
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createNetcSelectCPUStrategy());
+  function.addPass(createNetcTileAndVectorize());
+  function.addPass(createCanonicalizerPass());
+  function.addPass(createCSEPass());
   // Accumulators out of the reduction loops: they stay in registers.
-  pm.addPass(createLoopInvariantSubsetHoistingPass());
-  pm.addPass(createCanonicalizerPass());
+  function.addPass(createLoopInvariantSubsetHoistingPass());
+  function.addPass(createCanonicalizerPass());
 }
 
 void netc::buildBufferizePipeline(OpPassManager &pm) {
