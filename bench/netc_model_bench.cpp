@@ -4,10 +4,10 @@
 // -DNETC_MODEL=<name> -DNETC_MODEL_HEADER="<name>.h"; prints one JSON line.
 #include NETC_MODEL_HEADER
 
+#include "timing.h"
+
 #include <sys/resource.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -17,31 +17,9 @@
 #define NETC_PASTE(a, b) NETC_PASTE2(a, b)
 #define MODEL_SYMBOL(x) NETC_PASTE(NETC_MODEL, x)
 
+using namespace bench;
+
 namespace {
-using Clock = std::chrono::steady_clock;
-
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// Runs `body` until `minSeconds` have passed (after `warmup` untimed runs)
-/// and returns the median of the per-call times, in seconds.
-template <typename F> double medianSeconds(F body, int warmup,
-                                           double minSeconds) {
-  for (int i = 0; i < warmup; ++i)
-    body();
-  std::vector<double> times;
-  auto begin = Clock::now();
-  while (secondsSince(begin) < minSeconds || times.size() < 5) {
-    auto start = Clock::now();
-    body();
-    times.push_back(secondsSince(start));
-  }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2,
-                   times.end());
-  return times[times.size() / 2];
-}
-
 int64_t floatsOf(int32_t rank, const int64_t *shape) {
   int64_t n = 1;
   for (int32_t d = 0; d < rank; ++d)

@@ -9,6 +9,11 @@ packages=(
   nlohmann-json3-dev libgtest-dev libgmock-dev cmake ninja-build ccache
   zlib1g-dev python3-torch python3-numpy libomp-22-dev
 )
+# NETC_BENCH=1 adds bench/kernels.py's peer, oneDNN (not needed to build
+# or test).
+if [ "${NETC_BENCH:-0}" = 1 ]; then
+  packages+=(libdnnl-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
