@@ -45,6 +45,9 @@ static constexpr int64_t kAccumulatorRegisters = 16;
 static constexpr int64_t kThreadChunk = 4096;
 /// The shortest row tile that vectorizes: 4 f32, a 128-bit vector.
 static constexpr int64_t kMinRowTile = 4;
+/// The largest stride at which a row is read in vectors: each vector of a
+/// tile of t lanes comes from a read of (t - 1) * stride + 1.
+static constexpr int64_t kMaxRowStride = 4;
 
 DictionaryAttr CPUStrategy::toAttr(MLIRContext *context) const {
   Builder b(context);
@@ -131,22 +134,36 @@ struct RowLoops {
   std::optional<unsigned> cross;
 };
 
-/// Whether `expr` reads loop `row` with unit stride: `row`, or `row + e`
-/// where `e` does not involve it.
-static bool readsRowContiguously(AffineExpr expr, unsigned row) {
+/// The stride at which `expr` reads loop `row`: `row * stride` (stride 1
+/// for `row` itself), plus terms that do not involve it.
+static std::optional<int64_t> rowStride(AffineExpr expr, unsigned row) {
   if (auto dim = dyn_cast<AffineDimExpr>(expr))
-    return dim.getPosition() == row;
-  auto sum = dyn_cast<AffineBinaryOpExpr>(expr);
-  if (!sum || sum.getKind() != AffineExprKind::Add)
-    return false;
-  AffineExpr lhs = sum.getLHS(), rhs = sum.getRHS();
-  return (readsRowContiguously(lhs, row) && !rhs.isFunctionOfDim(row)) ||
-         (readsRowContiguously(rhs, row) && !lhs.isFunctionOfDim(row));
+    return dim.getPosition() == row ? std::optional<int64_t>(1) : std::nullopt;
+  auto binary = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!binary)
+    return std::nullopt;
+  AffineExpr lhs = binary.getLHS(), rhs = binary.getRHS();
+  if (binary.getKind() == AffineExprKind::Mul) {
+    auto dim = dyn_cast<AffineDimExpr>(lhs);
+    auto stride = dyn_cast<AffineConstantExpr>(rhs);
+    if (dim && stride && dim.getPosition() == row && stride.getValue() > 0)
+      return stride.getValue();
+    return std::nullopt;
+  }
+  if (binary.getKind() != AffineExprKind::Add)
+    return std::nullopt;
+  if (!rhs.isFunctionOfDim(row))
+    return rowStride(lhs, row);
+  if (!lhs.isFunctionOfDim(row))
+    return rowStride(rhs, row);
+  return std::nullopt;
 }
 
 /// The row loops of `op` when every operand is read along its innermost
-/// dimension contiguously (or not at all) by a parallel loop that writes the
-/// output's innermost dimension, and the body gathers nothing.
+/// dimension contiguously, at a small stride (a strided pooling or
+/// convolution, whose vectors are every stride-th lane of a contiguous
+/// read), or not at all, by a parallel loop that writes the output's
+/// innermost dimension, and the body gathers nothing.
 static std::optional<RowLoops> rowLoops(linalg::LinalgOp op,
                                         std::optional<unsigned> threaded) {
   if (op.getNumDpsInits() == 0 || op->getNumResults() != op.getNumDpsInits() ||
@@ -171,8 +188,11 @@ static std::optional<RowLoops> rowLoops(linalg::LinalgOp op,
     if (op.getRank(input) == 0)
       continue;
     AffineExpr last = op.getMatchingIndexingMap(input).getResults().back();
-    if (last.isFunctionOfDim(row) && !readsRowContiguously(last, row))
-      return std::nullopt;
+    if (last.isFunctionOfDim(row)) {
+      std::optional<int64_t> stride = rowStride(last, row);
+      if (!stride || *stride > kMaxRowStride)
+        return std::nullopt;
+    }
     for (AffineExpr e : op.getMatchingIndexingMap(input).getResults().drop_back())
       if (e.isFunctionOfDim(row))
         return std::nullopt;

@@ -9,13 +9,14 @@
 #include "netc/CPU/Passes.h"
 #include "netc/CPU/Strategy.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::netc {
 #define GEN_PASS_DEF_NETCTILEANDVECTORIZE
@@ -65,6 +66,114 @@ static FailureOr<linalg::LinalgOp> tileOnThreads(RewriterBase &rewriter,
   return cast<linalg::LinalgOp>(result->tiledAndFusedOps.front());
 }
 
+/// The stride of a `dim * stride` indexing expression (stride > 1).
+static std::optional<std::pair<unsigned, int64_t>> stridedDim(AffineExpr expr) {
+  auto product = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!product || product.getKind() != AffineExprKind::Mul)
+    return std::nullopt;
+  auto dim = dyn_cast<AffineDimExpr>(product.getLHS());
+  auto stride = dyn_cast<AffineConstantExpr>(product.getRHS());
+  if (!dim || !stride || stride.getValue() <= 1)
+    return std::nullopt;
+  return std::make_pair(dim.getPosition(), stride.getValue());
+}
+
+/// Inputs that `op` reads at `dim * stride` (a strided pooling or
+/// convolution row) are replaced by stride-`stride` slices of them, read at
+/// `dim`: the vectorizer takes only plain indexing maps.
+static void sliceStridedReads(RewriterBase &rewriter, linalg::GenericOp op) {
+  bool sliced = false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  Location loc = op.getLoc();
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = maps[input->getOperandNumber()];
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!type || !map.getNumResults())
+      continue;
+    SmallVector<AffineExpr> plain;
+    SmallVector<OpFoldResult> sizes, strides;
+    bool strided = false;
+    for (auto [d, expr] : llvm::enumerate(map.getResults())) {
+      std::optional<std::pair<unsigned, int64_t>> s = stridedDim(expr);
+      if (s && !ShapedType::isDynamic(ranges[s->first])) {
+        strided = true;
+        plain.push_back(rewriter.getAffineDimExpr(s->first));
+        sizes.push_back(rewriter.getIndexAttr(ranges[s->first]));
+        strides.push_back(rewriter.getIndexAttr(s->second));
+        continue;
+      }
+      plain.push_back(expr);
+      rewriter.setInsertionPoint(op);
+      sizes.push_back(tensor::getMixedSize(rewriter, loc, input->get(), d));
+      strides.push_back(rewriter.getIndexAttr(1));
+    }
+    if (!strided)
+      continue;
+    rewriter.setInsertionPoint(op);
+    SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
+    auto slice = tensor::ExtractSliceOp::create(rewriter, loc, input->get(),
+                                                offsets, sizes, strides);
+    sliced = true;
+    maps[input->getOperandNumber()] =
+        AffineMap::get(map.getNumDims(), 0, plain, op.getContext());
+    rewriter.modifyOpInPlace(op, [&] { input->set(slice); });
+  }
+  if (sliced)
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    });
+}
+
+/// A vector read along the innermost dimension of a strided `slice` becomes
+/// one read of the span it covers and a shuffle of every stride-th lane,
+/// instead of a load per lane.
+static void readStridedSliceSpans(RewriterBase &rewriter,
+                                  tensor::ExtractSliceOp slice) {
+  std::optional<int64_t> stride =
+      getConstantIntValue(slice.getMixedStrides().back());
+  if (!stride || slice.getSourceType().getRank() != slice.getType().getRank())
+    return;
+  for (Operation *user : llvm::make_early_inc_range(slice->getUsers())) {
+    auto read = dyn_cast<vector::TransferReadOp>(user);
+    if (!read || read.getBase() != slice.getResult() ||
+        read.getVectorType().getRank() != 1 || read.getMask() ||
+        !read.getPermutationMap().isMinorIdentity())
+      continue;
+    // The span must lie in the slice's source: the read, in the slice.
+    int64_t lanes = read.getVectorType().getDimSize(0);
+    std::optional<int64_t> first =
+        getConstantIntValue(read.getIndices().back());
+    int64_t extent = slice.getType().getShape().back();
+    if (!first || ShapedType::isDynamic(extent) || *first + lanes > extent)
+      continue;
+    rewriter.setInsertionPoint(read);
+    Location loc = read.getLoc();
+    // Element i of the slice is element offset + i * stride of its source.
+    SmallVector<Value> indices;
+    for (auto [index, offset, step] :
+         llvm::zip(read.getIndices(), slice.getMixedOffsets(),
+                   slice.getMixedStrides())) {
+      AffineExpr i, o, s;
+      bindSymbols(rewriter.getContext(), i, o, s);
+      indices.push_back(getValueOrCreateConstantIndexOp(
+          rewriter, loc,
+          affine::makeComposedFoldedAffineApply(rewriter, loc, o + i * s,
+                                                {index, offset, step})));
+    }
+    auto spanType = VectorType::get({(lanes - 1) * *stride + 1},
+                                    read.getVectorType().getElementType());
+    Value span = vector::TransferReadOp::create(
+        rewriter, loc, spanType, slice.getSource(), indices, read.getPadding(),
+        ArrayRef<bool>{true});
+    SmallVector<int64_t> everyStride;
+    for (int64_t lane = 0; lane < lanes; ++lane)
+      everyStride.push_back(lane * *stride);
+    rewriter.replaceOpWithNewOp<vector::ShuffleOp>(read, span, span,
+                                                   everyStride);
+  }
+}
+
 /// Vectorizes the innermost tile `op`: drops its unit loops and vectorizes
 /// what is left. (The pipeline's loop-invariant-subset-hoisting then moves
 /// the accumulator's reads and writes out of the reduction loops.)
@@ -86,6 +195,7 @@ static LogicalResult vectorizeTile(RewriterBase &rewriter,
     rewriter.replaceOp(*generic, dropped->replacements);
     compact = dropped->resultOp.getOperation();
   }
+  sliceStridedReads(rewriter, cast<linalg::GenericOp>(compact));
   // A tile the vectorizer declines stays a loop nest for LLVM.
   FailureOr<linalg::VectorizationResult> vectorized =
       linalg::vectorize(rewriter, compact);
@@ -183,6 +293,11 @@ struct NetcTileAndVectorize
     }
     if (failed(unrollToRows(getOperation())))
       return signalPassFailure();
+    SmallVector<tensor::ExtractSliceOp> slices;
+    getOperation().walk(
+        [&](tensor::ExtractSliceOp slice) { slices.push_back(slice); });
+    for (tensor::ExtractSliceOp slice : slices)
+      readStridedSliceSpans(rewriter, slice);
   }
 };
 } // namespace

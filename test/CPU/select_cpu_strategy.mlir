@@ -42,10 +42,11 @@ func.func @linear(%x: tensor<?x400xf32>, %w: tensor<120x400xf32>, %init: tensor<
   return %0 : tensor<?x120xf32>
 }
 
-// Stride-2 pooling reads its rows with gaps: threads only.
+// Stride-2 pooling reads its rows with gaps: still one row of 12 outputs
+// at a time, each vector every other lane of a contiguous read.
 // CHECK-LABEL: func @pool
 // CHECK: linalg.pooling_nchw_max
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 0, 0, 0, 0, 0>, threads = array<i64: 1, 0, 0, 0, 0, 0>}
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 1, 1, 12, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0>, vectorize}
 func.func @pool(%x: tensor<?x10x24x24xf32>, %init: tensor<?x10x12x12xf32>) -> tensor<?x10x12x12xf32> {
   %window = tensor.empty() : tensor<2x2xf32>
   %0 = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
@@ -127,4 +128,15 @@ func.func @flat_update(%p: tensor<44000xf32>, %g: tensor<44000xf32>, %init: tens
     linalg.yield %s, %b : f32, f32
   } -> (tensor<44000xf32>, tensor<44000xf32>)
   return %0#0, %0#1 : tensor<44000xf32>, tensor<44000xf32>
+}
+
+// A stride of 5 would read five times what it uses: threads only.
+// CHECK-LABEL: func @wide_stride_pool
+// CHECK: linalg.pooling_nchw_max
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 0, 0, 0, 0, 0>, threads = array<i64: 1, 0, 0, 0, 0, 0>}
+func.func @wide_stride_pool(%x: tensor<?x10x25x25xf32>, %init: tensor<?x10x5x5xf32>) -> tensor<?x10x5x5xf32> {
+  %window = tensor.empty() : tensor<5x5xf32>
+  %0 = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<5> : tensor<2xi64>}
+         ins(%x, %window : tensor<?x10x25x25xf32>, tensor<5x5xf32>) outs(%init : tensor<?x10x5x5xf32>) -> tensor<?x10x5x5xf32>
+  return %0 : tensor<?x10x5x5xf32>
 }
