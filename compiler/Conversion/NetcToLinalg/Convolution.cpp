@@ -572,8 +572,26 @@ struct ConvWeightGradOpLowering : public OpConversionPattern<ConvWeightGradOp> {
 // ChannelSumOp
 //===----------------------------------------------------------------------===//
 
+/// Sums `input` over `dims` into zeros of `type`.
+static Value buildSum(OpBuilder &b, Location loc, Value input,
+                      RankedTensorType type, ArrayRef<int64_t> dims) {
+  Value init =
+      createFilled(b, loc, type, input, createF32Constant(b, loc, 0.0));
+  return linalg::ReduceOp::create(
+             b, loc, input, init, dims,
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   ValueRange{arith::AddFOp::create(nb, nl, args[0], args[1])});
+             })
+      .getResult(0);
+}
+
 namespace {
-/// A linalg.reduce over every dimension but the channel.
+/// Sums over every dimension but the channel, in two steps like the weight
+/// gradient: per column r (the last dimension), partial[c, r] sums over the
+/// batch and the other positions (it vectorizes along rows, with the
+/// accumulator in registers), then the columns are summed.
 struct ChannelSumOpLowering : public OpConversionPattern<ChannelSumOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -583,20 +601,20 @@ struct ChannelSumOpLowering : public OpConversionPattern<ChannelSumOp> {
     Location loc = op.getLoc();
     Value input = adaptor.getInput();
     auto type = cast<RankedTensorType>(op.getType());
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t rank = inputType.getRank();
     SmallVector<int64_t> dims{0};
-    for (int64_t d = 2, e = cast<RankedTensorType>(input.getType()).getRank();
-         d < e; ++d)
+    for (int64_t d = 2; d < rank - 1; ++d)
       dims.push_back(d);
-    Value init = createFilled(rewriter, loc, type, input,
-                              createF32Constant(rewriter, loc, 0.0));
-    auto reduce = linalg::ReduceOp::create(
-        rewriter, loc, input, init, dims,
-        [](OpBuilder &nb, Location nl, ValueRange args) {
-          linalg::YieldOp::create(
-              nb, nl,
-              ValueRange{arith::AddFOp::create(nb, nl, args[0], args[1])});
-        });
-    rewriter.replaceOp(op, reduce.getResult(0));
+    if (rank == 2) {
+      rewriter.replaceOp(op, buildSum(rewriter, loc, input, type, {0}));
+      return success();
+    }
+    auto partialType =
+        RankedTensorType::get({type.getDimSize(0), inputType.getShape().back()},
+                              type.getElementType());
+    Value partial = buildSum(rewriter, loc, input, partialType, dims);
+    rewriter.replaceOp(op, buildSum(rewriter, loc, partial, type, {1}));
     return success();
   }
 };

@@ -165,12 +165,27 @@ func.func @weight_grad_circular(%x: tensor<?x2x6xf32>, %dy: tensor<?x3x4xf32>) -
 
 // -----
 
-// A bias gradient sums over every dimension but the channel.
+// A bias gradient sums over every dimension but the channel, in two steps:
+// per column (the last dimension) over the batch and the rows, then over
+// the columns.
 // CHECK-LABEL: func @channel_sum
-// CHECK:       %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<5xf32>)
-// CHECK:       linalg.reduce ins(%arg0 : tensor<?x5x4x3xf32>) outs(%[[ZEROS]] : tensor<5xf32>) dimensions = [0, 2, 3]
+// CHECK:       %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<5x3xf32>)
+// CHECK:       %[[PARTIAL:.*]] = linalg.reduce ins(%arg0 : tensor<?x5x4x3xf32>) outs(%[[ZEROS]] : tensor<5x3xf32>) dimensions = [0, 2]
 // CHECK:         arith.addf
+// CHECK:       %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<5xf32>)
+// CHECK:       linalg.reduce ins(%[[PARTIAL]] : tensor<5x3xf32>) outs(%[[ZERO]] : tensor<5xf32>) dimensions = [1]
 func.func @channel_sum(%dy: tensor<?x5x4x3xf32>) -> tensor<5xf32> {
   %db = netc.channel_sum %dy : (tensor<?x5x4x3xf32>) -> tensor<5xf32>
+  return %db : tensor<5xf32>
+}
+
+// -----
+
+// Without spatial dimensions, one sum over the batch.
+// CHECK-LABEL: func @channel_sum_flat
+// CHECK:       linalg.reduce ins(%arg0 : tensor<?x5xf32>) outs(%{{.*}} : tensor<5xf32>) dimensions = [0]
+// CHECK-NOT:   linalg.reduce
+func.func @channel_sum_flat(%dy: tensor<?x5xf32>) -> tensor<5xf32> {
+  %db = netc.channel_sum %dy : (tensor<?x5xf32>) -> tensor<5xf32>
   return %db : tensor<5xf32>
 }
