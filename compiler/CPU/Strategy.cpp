@@ -309,11 +309,15 @@ CPUStrategy mlir::netc::selectCPUStrategy(linalg::LinalgOp op,
   if (ShapedType::isDynamic(ranges[rows->row]) ||
       (rows->block && ShapedType::isDynamic(ranges[*rows->block])))
     return strategy;
-  // A row longer than four vectors is cut into pieces that divide it.
+  // A row longer than four vectors is cut into pieces that divide it: one
+  // or two whole vectors when it is a whole number of them.
   int64_t row = ranges[rows->row];
-  int64_t rowTile = row <= 4 * target.vectorWidth
-                        ? row
-                        : largestDivisorAtMost(row, 2 * target.vectorWidth);
+  int64_t rowTile = row;
+  if (row > 4 * target.vectorWidth)
+    rowTile = row % target.vectorWidth == 0
+                  ? target.vectorWidth *
+                        largestDivisorAtMost(row / target.vectorWidth, 2)
+                  : largestDivisorAtMost(row, 2 * target.vectorWidth);
   // A tile longer than a vector but not a whole number of vectors (a
   // 24-pixel row: 16 + 8) makes LLVM assemble its vectors element by
   // element through the stack: take its largest power-of-two piece instead

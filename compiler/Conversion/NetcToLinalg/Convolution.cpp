@@ -153,6 +153,39 @@ static Value mergeDims(OpBuilder &b, Location loc, Value value, int64_t dim) {
   return tensor::CollapseShapeOp::create(b, loc, value, groups);
 }
 
+/// Whether a convolution with kernel extents `kernel` reads input position
+/// o * `stride` for output o and nothing around it (1x1, stride 1): its
+/// spatial dimensions can then be merged into one, whose long rows vectorize
+/// where short ones (a 4x4 image's rows of 4) would fill a quarter of a
+/// vector.
+static bool isPointwise(ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride) {
+  return kernel.size() > 1 &&
+         llvm::all_of(kernel, [](int64_t k) { return k == 1; }) &&
+         llvm::all_of(stride, [](int64_t s) { return s == 1; });
+}
+
+/// The reassociation that merges dimensions 2 and up into one.
+static SmallVector<ReassociationIndices> spatialGroups(int64_t rank) {
+  ReassociationIndices spatial;
+  for (int64_t d = 2; d < rank; ++d)
+    spatial.push_back(d);
+  return {{0}, {1}, spatial};
+}
+
+/// `value` (N, C, *spatial) with its spatial dimensions merged into one.
+static Value mergeSpatial(OpBuilder &b, Location loc, Value value) {
+  return tensor::CollapseShapeOp::create(
+      b, loc, value,
+      spatialGroups(cast<RankedTensorType>(value.getType()).getRank()));
+}
+
+/// The inverse of mergeSpatial: `value` reshaped to `type`.
+static Value splitSpatial(OpBuilder &b, Location loc, Value value,
+                          RankedTensorType type) {
+  return tensor::ExpandShapeOp::create(b, loc, type, value,
+                                       spatialGroups(type.getRank()));
+}
+
 //===----------------------------------------------------------------------===//
 // ConvOp
 //===----------------------------------------------------------------------===//
@@ -226,6 +259,14 @@ static Value buildConvolution(OpBuilder &b, Location loc, const ConvStrides &cs,
   int64_t spatial = weightType.getRank() - 2;
   int64_t channels = cast<RankedTensorType>(input.getType()).getDimSize(1);
   int64_t filters = weightType.getDimSize(0);
+
+  if (isPointwise(weightType.getShape().drop_front(2), cs.stride)) {
+    int64_t one = 1;
+    Value merged = buildConvolution(
+        b, loc, {one, one, cs.groups}, mergeSpatial(b, loc, input),
+        mergeSpatial(b, loc, weight), mergeSpatial(b, loc, init));
+    return splitSpatial(b, loc, merged, cast<RankedTensorType>(init.getType()));
+  }
 
   if (cs.groups == 1) {
     switch (spatial) {
@@ -491,12 +532,20 @@ struct ConvInputGradOpLowering : public OpConversionPattern<ConvInputGradOp> {
 /// sums over n and the other output positions (loops (f, c, k_1..k_s, r,
 /// n, o_1..o_{s-1}), r parallel: it vectorizes along rows like the forward
 /// convolution), then a linalg.reduce sums the columns.
-static Value buildWeightGrad(OpBuilder &b, Location loc, ConvWeightGradOp op,
-                             Value input, Value dy) {
+static Value buildWeightGrad(OpBuilder &b, Location loc, RankedTensorType type,
+                             const ConvStrides &cs, Value input, Value dy) {
   MLIRContext *context = b.getContext();
-  auto type = cast<RankedTensorType>(op.getType());
   int64_t spatial = type.getRank() - 2;
-  int64_t groupFilters = type.getDimSize(0) / op.getGroups();
+  if (isPointwise(type.getShape().drop_front(2), cs.stride)) {
+    int64_t one = 1;
+    auto mergedType =
+        RankedTensorType::get(type.getShape().take_front(3), b.getF32Type());
+    Value merged =
+        buildWeightGrad(b, loc, mergedType, {one, one, cs.groups},
+                        mergeSpatial(b, loc, input), mergeSpatial(b, loc, dy));
+    return splitSpatial(b, loc, merged, type);
+  }
+  int64_t groupFilters = type.getDimSize(0) / cs.groups;
   int64_t groupChannels = type.getDimSize(1);
   int64_t columns = cast<RankedTensorType>(dy.getType()).getShape().back();
   int64_t loops = 3 + 2 * spatial;
@@ -509,14 +558,13 @@ static Value buildWeightGrad(OpBuilder &b, Location loc, ConvWeightGradOp op,
     return d == spatial - 1 ? column : dim(4 + spatial + d);
   };
 
-  AffineExpr channel = op.getGroups() == 1
-                           ? c
-                           : f.floorDiv(groupFilters) * groupChannels + c;
+  AffineExpr channel =
+      cs.groups == 1 ? c : f.floorDiv(groupFilters) * groupChannels + c;
   SmallVector<AffineExpr> inExprs{n, channel};
   SmallVector<AffineExpr> dyExprs{n, f}, outExprs{f, c};
   for (int64_t d = 0; d < spatial; ++d) {
     AffineExpr k = dim(2 + d), o = position(d);
-    inExprs.push_back(o * op.getStride()[d] + k * op.getDilation()[d]);
+    inExprs.push_back(o * cs.stride[d] + k * cs.dilation[d]);
     dyExprs.push_back(o);
     outExprs.push_back(k);
   }
@@ -562,7 +610,10 @@ struct ConvWeightGradOpLowering : public OpConversionPattern<ConvWeightGradOp> {
     Location loc = op.getLoc();
     Value input = padConvInput(rewriter, loc, op, adaptor.getInput());
     rewriter.replaceOp(
-        op, buildWeightGrad(rewriter, loc, op, input, adaptor.getResultGrad()));
+        op, buildWeightGrad(rewriter, loc, cast<RankedTensorType>(op.getType()),
+                            {op.getStride(), op.getDilation(),
+                             static_cast<int64_t>(op.getGroups())},
+                            input, adaptor.getResultGrad()));
     return success();
   }
 };

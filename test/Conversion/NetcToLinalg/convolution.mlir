@@ -173,3 +173,23 @@ func.func @conv1d_grouped(%x: tensor<?x6x12xf32>, %w: tensor<9x2x3xf32>) -> tens
        : (tensor<?x6x12xf32>, tensor<9x2x3xf32>) -> tensor<?x9x3xf32>
   return %y : tensor<?x9x3xf32>
 }
+
+// -----
+
+// A 1x1 convolution at stride 1 reads each output position's own input: it
+// runs as a 1-d convolution over the spatial dimensions merged into one (a
+// row of 16 instead of four rows of 4).
+// CHECK-LABEL: func @conv2d_pointwise
+// CHECK-DAG:   %[[X:.*]] = tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<?x8x4x4xf32> into tensor<?x8x16xf32>
+// CHECK-DAG:   %[[W:.*]] = tensor.collapse_shape %arg1 {{\[}}[0], [1], [2, 3]] : tensor<6x8x1x1xf32> into tensor<6x8x1xf32>
+// CHECK-DAG:   %[[INIT:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<?x6x4x4xf32> into tensor<?x6x16xf32>
+// CHECK:       %[[Y:.*]] = linalg.conv_1d_ncw_fcw {{.*}} ins(%[[X]], %[[W]] : tensor<?x8x16xf32>, tensor<6x8x1xf32>) outs(%[[INIT]] : tensor<?x6x16xf32>)
+// CHECK:       tensor.expand_shape %[[Y]] {{\[}}[0], [1], [2, 3]] {{.*}} : tensor<?x6x16xf32> into tensor<?x6x4x4xf32>
+func.func @conv2d_pointwise(%x: tensor<?x8x4x4xf32>, %w: tensor<6x8x1x1xf32>, %b: tensor<6xf32>) -> tensor<?x6x4x4xf32> {
+  %y = netc.conv %x, %w, %b {dilation = array<i64: 1, 1>, groups = 1 : i64,
+         padding_high = array<i64: 0, 0>, padding_low = array<i64: 0, 0>,
+         padding_mode = #netc<padding_mode zeros>, padding_value = 0.0 : f32,
+         stride = array<i64: 1, 1>}
+       : (tensor<?x8x4x4xf32>, tensor<6x8x1x1xf32>, tensor<6xf32>) -> tensor<?x6x4x4xf32>
+  return %y : tensor<?x6x4x4xf32>
+}

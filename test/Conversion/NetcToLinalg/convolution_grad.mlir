@@ -189,3 +189,20 @@ func.func @channel_sum_flat(%dy: tensor<?x5xf32>) -> tensor<5xf32> {
   %db = netc.channel_sum %dy : (tensor<?x5xf32>) -> tensor<5xf32>
   return %db : tensor<5xf32>
 }
+
+// -----
+
+// A 1x1 weight gradient at stride 1 runs on the spatial dimensions merged
+// into one: its partial sums keep a column per position of the 16.
+// CHECK-LABEL: func @weight_grad_pointwise
+// CHECK:       %[[PARTIAL:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x6x16xf32>, tensor<?x8x16xf32>) outs(%{{.*}} : tensor<6x8x1x16xf32>)
+// CHECK:       %[[DW:.*]] = linalg.reduce ins(%[[PARTIAL]] : tensor<6x8x1x16xf32>) outs(%{{.*}} : tensor<6x8x1xf32>) dimensions = [3]
+// CHECK:       tensor.expand_shape %[[DW]] {{\[}}[0], [1], [2, 3]] {{.*}} : tensor<6x8x1xf32> into tensor<6x8x1x1xf32>
+func.func @weight_grad_pointwise(%x: tensor<?x8x4x4xf32>, %dy: tensor<?x6x4x4xf32>) -> tensor<6x8x1x1xf32> {
+  %dw = netc.conv_weight_grad %x, %dy {dilation = array<i64: 1, 1>, groups = 1 : i64,
+          padding_high = array<i64: 0, 0>, padding_low = array<i64: 0, 0>,
+          padding_mode = #netc<padding_mode zeros>, padding_value = 0.0 : f32,
+          stride = array<i64: 1, 1>}
+        : (tensor<?x8x4x4xf32>, tensor<?x6x4x4xf32>) -> tensor<6x8x1x1xf32>
+  return %dw : tensor<6x8x1x1xf32>
+}

@@ -181,6 +181,13 @@ def cases():
                           dilation=[2, 1], bias=True)
     yield from conv_cases("conv2d_kernel1_stride2", 3, 2, [7, 6], [1, 1],
                           stride=[2, 2], low=[2, 0], high=[0, 1])
+    # 1x1 at stride 1: the spatial dimensions merged into one.
+    yield from conv_cases("conv2d_pointwise_padded", 3, 4, [5, 7], [1, 1],
+                          low=[1, 0], high=[0, 2], dilation=[2, 1], bias=True)
+    yield from conv_cases("conv3d_pointwise_depthwise", 4, 4, [3, 4, 5],
+                          [1, 1, 1], groups=4)
+    yield from conv_cases("conv2d_pointwise_reflect", 3, 2, [4, 6], [1, 1],
+                          low=[1, 2], high=[2, 1], mode="reflect")
     yield from conv_cases("conv3d_stride_dilation_asym", 2, 3, [5, 6, 5],
                           [3, 2, 3], stride=[1, 2, 3], low=[1, 0, 1],
                           high=[0, 1, 2], dilation=[1, 1, 2], bias=True)

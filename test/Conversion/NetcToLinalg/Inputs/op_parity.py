@@ -198,6 +198,11 @@ def cases():
                     dilation=[2, 1], bias=False)
     yield conv_case("conv3d", 2, 3, [5, 6, 5], [3, 2, 3], stride=[1, 2, 1],
                     low=[1, 0, 1], high=[0, 1, 2], dilation=[1, 1, 2])
+    # 1x1 at stride 1 runs on the spatial dimensions merged into one.
+    yield conv_case("conv2d_pointwise_padded", 3, 5, [5, 7], [1, 1],
+                    low=[1, 0], high=[0, 2], dilation=[2, 1])
+    yield conv_case("conv3d_pointwise_grouped", 4, 6, [3, 4, 5], [1, 1, 1],
+                    groups=2, bias=False)
     yield conv_case("conv2d_grouped", 4, 6, [7, 7], [3, 3], groups=2,
                     low=[1, 1], stride=[2, 1])
     yield conv_case("conv1d_grouped", 6, 9, [12], [3], groups=3, low=[1],
