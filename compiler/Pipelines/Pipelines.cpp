@@ -64,6 +64,8 @@ void netc::buildCPUCodegenPipeline(OpPassManager &pm) {
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createNetcSelectCPUStrategy());
   function.addPass(createNetcTileAndVectorize());
+  // exp, log and tanh of vectors as polynomials, not a libm call per lane.
+  function.addPass(createNetcApproximateVectorMath());
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
   // Accumulators out of the reduction loops: they stay in registers.
@@ -139,9 +141,9 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
-  // exp/tanh/log become libm calls (expf, tanhf, logf), element by element
-  // on vectors: exact to the ulp, as PyTorch's parity requires.
-  pm.addPass(createConvertMathToLibmPass());
+  // Scalar math (vector exp/log/tanh are polynomials by now) becomes LLVM
+  // intrinsics: code generation makes fma an instruction and exp, log and
+  // tanh libm calls (expf, logf, tanhf).
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

@@ -57,6 +57,24 @@ def NetcTileAndVectorize : Pass<"netc-tile-and-vectorize", "func::FuncOp"> {
   ];
 }
 
+def NetcApproximateVectorMath
+    : Pass<"netc-approximate-vector-math", "func::FuncOp"> {
+  let summary = "Vector exp, log and tanh as polynomials";
+  let description = [{
+    Rewrites `math.exp`, `math.log` and `math.tanh` on vectors (the
+    vectorized tiles of sigmoid, tanh, softmax and the losses) into MLIR's
+    polynomial approximations: a few vector FMAs per lane where libm would
+    be called once per lane. Scalar math ops keep libm's results. The
+    approximations are within a few ulp of libm (docs/pipeline.md states
+    the measured bound).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def NetcSerializeSingleIterationLoops
     : Pass<"netc-serialize-single-iteration-loops", "func::FuncOp"> {
   let summary = "Run OpenMP loops of one iteration without waking threads";
