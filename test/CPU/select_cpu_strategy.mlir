@@ -1,14 +1,14 @@
 // RUN: netc-opt %s --netc-select-cpu-strategy=vector-width=16 | FileCheck %s
 
-// A stride-1 convolution: the batch on threads, then 8 pixels of an output
-// row (24 is not a whole number of 16-float vectors: its largest
-// power-of-two piece) times 5 filters (the loop the input does not read)
+// A stride-1 convolution: the batch on threads, then 12 pixels of an output
+// row (24 is not a whole number of 16-float vectors: its largest divisor
+// that fits in one) times 5 filters (the loop the input does not read)
 // times 3 output rows (the loop the weights do not read) per tile, every
 // reduction loop stepped by 1: each input row loaded serves 5 filters and
 // each weight 3 rows.
 // CHECK-LABEL: func @conv
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 5, 3, 8, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 5, 3, 12, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%x, %w : tensor<?x1x28x28xf32>, tensor<10x1x5x5xf32>) outs(%init : tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32>
@@ -55,10 +55,11 @@ func.func @pool(%x: tensor<?x10x24x24xf32>, %init: tensor<?x10x12x12xf32>) -> te
 }
 
 // Too little work for a fork (an optimizer update of 250 floats): one
-// thread; 250 is longer than four vectors, so rows of 25 (a divisor).
+// thread; 250 is longer than four vectors and not a whole number of them,
+// so rows of 10 (its largest divisor that fits in one).
 // CHECK-LABEL: func @small
 // CHECK: linalg.generic
-// CHECK-SAME: netc.strategy = {loops = array<i64: 25>, threads = array<i64: 0>, vectorize}
+// CHECK-SAME: netc.strategy = {loops = array<i64: 10>, threads = array<i64: 0>, vectorize}
 #v = affine_map<(i) -> (i)>
 func.func @small(%p: tensor<250xf32>, %g: tensor<250xf32>) -> tensor<250xf32> {
   %0 = linalg.generic {indexing_maps = [#v, #v], iterator_types = ["parallel"]}
