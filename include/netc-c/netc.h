@@ -81,10 +81,11 @@ NETC_API const char *netc_last_error(void);
  * count, since no sum is split across threads.
  *
  * Heap: a train step frees megabytes of temporaries and allocates them again
- * in the next step. When it loads, the runtime raises glibc's trim and mmap
- * thresholds (mallopt) so that the freed memory is reused instead of being
- * returned to the system and faulted in again; NETC_KEEP_HEAP=0 in the
- * environment keeps glibc's defaults. */
+ * in the next step. When it loads, the runtime has glibc (mallopt) take
+ * every block from the heap, none from a fresh mapping, and keep up to 1 GiB
+ * of it free, so that the freed memory is reused instead of being returned
+ * to the system and faulted in again; NETC_KEEP_HEAP=0 in the environment
+ * keeps glibc's defaults. */
 NETC_API netc_status netc_set_num_threads(int threads); /* threads >= 1 */
 NETC_API int netc_get_num_threads(void);
 
