@@ -144,7 +144,12 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // Scalar math (vector exp/log/tanh are polynomials by now) becomes LLVM
   // intrinsics: code generation makes fma an instruction and exp, log and
   // tanh libm calls (expf, logf, tanhf).
-  pm.addPass(createConvertVectorToLLVMPass());
+  // Vector sums (a dot product's, a softmax's) as trees of vector adds, not
+  // one add per lane in order: the same tree every run, so results stay
+  // bit-identical from run to run.
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
