@@ -30,8 +30,9 @@ int64_t floatsOf(int32_t rank, const int64_t *shape) {
 
 int main(int argc, char **argv) {
   double minSeconds = argc > 1 ? std::atof(argv[1]) : 2.0;
-  // `train` as the second argument times the train step only (to profile).
-  bool trainOnly = argc > 2 && std::string(argv[2]) == "train";
+  // `train` or `latency` as the second argument times the train step or
+  // the batch-1 forward pass only (to profile).
+  std::string only = argc > 2 ? argv[2] : "";
   const netc_model_info &info = MODEL_SYMBOL(info);
   const int64_t batch = 64;
   int64_t inFloats = floatsOf(info.input_rank, info.input_shape);
@@ -58,6 +59,13 @@ int main(int argc, char **argv) {
   hparams[NETC_SGD_MOMENTUM] = 0.5f;
   float loss = 0;
   uint64_t step = 0;
+  if (only == "latency") {
+    double latency = medianSeconds(
+        [&] { MODEL_SYMBOL(forward)(params, input.data(), output.data(), 1); },
+        20, minSeconds);
+    std::printf("{\"latency_ms\": %.4f}\n", latency * 1e3);
+    return 0;
+  }
   double train = medianSeconds(
       [&] {
         hparams[NETC_SGD_FIRST_STEP] = step == 0;
@@ -65,7 +73,7 @@ int main(int argc, char **argv) {
                                labels.data(), batch, step++, hparams, &loss);
       },
       3, minSeconds);
-  if (trainOnly) {
+  if (only == "train") {
     std::printf("{\"train_img_s\": %.1f}\n", batch / train);
     return 0;
   }
