@@ -181,6 +181,9 @@ def cases():
                           dilation=[2, 1], bias=True)
     yield from conv_cases("conv2d_kernel1_stride2", 3, 2, [7, 6], [1, 1],
                           stride=[2, 2], low=[2, 0], high=[0, 1])
+    # A row read at stride 4, 17 outputs long.
+    yield from conv_cases("conv1d_stride4_long_row", 2, 3, [70], [4],
+                          stride=[4], bias=True)
     # 1x1 at stride 1: the spatial dimensions merged into one.
     yield from conv_cases("conv2d_pointwise_padded", 3, 4, [5, 7], [1, 1],
                           low=[1, 0], high=[0, 2], dilation=[2, 1], bias=True)

@@ -261,6 +261,8 @@ def cases():
                         [2, 3, 2], stride=[2, 2, 1], padding=[1, 1, 0])
         yield pool_case("pool2d_{0}_overlap".format(kind), kind, 2, [9, 10],
                         [3, 3], stride=[2, 2])
+        yield pool_case("pool2d_{0}_stride4_long_row".format(kind), kind, 2,
+                        [8, 70], [4, 4], stride=[4, 4])
         for s, size in ((1, [10]), (2, [10, 9]), (3, [6, 7, 5])):
             yield pool_case("pool{0}d_{1}_ceil".format(s, kind), kind, 2,
                             size, [3] * s, stride=[2] * s, padding=[1] * s,

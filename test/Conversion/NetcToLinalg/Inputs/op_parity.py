@@ -256,6 +256,12 @@ def cases():
                             size, [2] * s, stride=[2] * s, padding=[1] * s,
                             dilation=[2] * s, ceil_mode=True)
     yield pool_case("pool2d_max_lenet", "max", 4, [24, 24], [2, 2])
+    # Rows read at stride 4 (the longest stride read as a span and a
+    # shuffle; 17 outputs: a span of 65) and at stride 5 (read lane by lane).
+    yield pool_case("pool2d_max_stride4_long_row", "max", 2, [8, 70], [4, 4],
+                    stride=[4, 4])
+    yield pool_case("pool1d_avg_stride5", "avg", 2, [27], [5], stride=[5])
+    yield conv_case("conv1d_stride4_long_row", 2, 3, [70], [4], stride=[4])
 
     yield adaptive_case("adaptive1d", 3, [10], [4])
     yield adaptive_case("adaptive2d", 3, [7, 9], [3, 4])
