@@ -10,18 +10,19 @@
 // spread out by the stride after (kernel - 1) * dilation zeros (a strided
 // slice of a zero tensor as large as the padded input plus that), the weight
 // is flipped and transposed to (C, F, kh, kw), and the named convolution runs
-// with stride 1 into the padded input's gradient. Zero padding is then
-// dropped: a copy out of a slice.
+// with stride 1. Zero padding copies no input element: the convolution
+// computes only the unpadded input's positions, from the window of the
+// spread gradient at the low padding that they read.
 // CHECK-LABEL: func @input_grad_zeros
 // CHECK:       %[[SPREAD0:.*]] = linalg.fill {{.*}} -> tensor<?x4x11x10xf32>
 // CHECK:       %[[SLICE:.*]] = tensor.extract_slice %[[SPREAD0]][0, 0, 2, 2] [%{{.*}}, 4, 4, 3] [1, 1, 2, 2]
 // CHECK:       %[[COPY:.*]] = linalg.copy ins(%arg0 : tensor<?x4x4x3xf32>) outs(%[[SLICE]]
 // CHECK:       %[[SPREAD:.*]] = tensor.insert_slice %[[COPY]] into %[[SPREAD0]][0, 0, 2, 2] [%{{.*}}, 4, 4, 3] [1, 1, 2, 2]
 // CHECK:       %[[FLIPPED:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<4x2x3x3xf32>) outs(%{{.*}} : tensor<2x4x3x3xf32>)
-// CHECK:       %[[PADDED:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-// CHECK-SAME:    ins(%[[SPREAD]], %[[FLIPPED]] : tensor<?x4x11x10xf32>, tensor<2x4x3x3xf32>) outs(%{{.*}} : tensor<?x2x9x8xf32>)
-// CHECK:       %[[INTERIOR:.*]] = tensor.extract_slice %[[PADDED]][0, 0, 1, 0] [%{{.*}}, 2, 8, 7] [1, 1, 1, 1]
-// CHECK:       %[[DX:.*]] = linalg.copy ins(%[[INTERIOR]] : tensor<?x2x8x7xf32>)
+// CHECK:       %[[WINDOW:.*]] = tensor.extract_slice %[[SPREAD]][0, 0, 1, 0] [%{{.*}}, 4, 10, 9] [1, 1, 1, 1]
+// CHECK:       %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<?x2x8x7xf32>
+// CHECK:       %[[DX:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+// CHECK-SAME:    ins(%[[WINDOW]], %[[FLIPPED]] : tensor<?x4x10x9xf32>, tensor<2x4x3x3xf32>) outs(%[[ZEROS]] : tensor<?x2x8x7xf32>)
 // CHECK:       return %[[DX]]
 func.func @input_grad_zeros(%dy: tensor<?x4x4x3xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<?x2x8x7xf32> {
   %dx = netc.conv_input_grad %dy, %w {dilation = array<i64: 1, 1>, groups = 1 : i64,
