@@ -89,21 +89,61 @@ KernelOps gatherKernel(linalg::LinalgOp root,
   return kernel;
 }
 
+/// The op that writes the slice `insert` places, when it writes it into a
+/// slice of `insert`'s destination at the same place (a padding's copy of
+/// its input into the interior of a filled tensor).
+static DestinationStyleOpInterface sliceWriter(tensor::InsertSliceOp insert) {
+  auto writer = insert.getSource().getDefiningOp<DestinationStyleOpInterface>();
+  if (!writer || writer.getNumDpsInits() != 1)
+    return {};
+  auto slice = writer.getDpsInitOperand(0)
+                   ->get()
+                   .getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || slice.getSource() != insert.getDest() ||
+      !slice.isSameAs(insert,
+                      [](OpFoldResult a, OpFoldResult b) { return a == b; }))
+    return {};
+  return writer;
+}
+
 /// CSE merges equal fills, so that one fill can be the destination of
 /// several ops. Each such op gets a fill of its own, which joins its kernel:
-/// otherwise every kernel but one would copy the filled buffer.
+/// otherwise every kernel but one would copy the filled buffer. A fill that
+/// several paddings copy their inputs into (through a slice of it, then an
+/// insert_slice) is cloned for each padding with its slice: otherwise
+/// bufferization copies the filled buffer and the interiors.
 void cloneSharedFills(func::FuncOp func) {
-  func.walk([](linalg::FillOp fill) {
+  SmallVector<linalg::FillOp> fills;
+  func.walk([&](linalg::FillOp fill) { fills.push_back(fill); });
+  for (linalg::FillOp fill : fills) {
     SmallVector<OpOperand *> uses = llvm::map_to_vector(
         fill->getResult(0).getUses(), [](OpOperand &use) { return &use; });
     for (OpOperand *use : llvm::drop_begin(uses)) {
       auto consumer = dyn_cast<DestinationStyleOpInterface>(use->getOwner());
       if (!consumer || !consumer.isDpsInit(use))
         continue;
-      OpBuilder builder(consumer);
-      use->set(builder.clone(*fill)->getResult(0));
+      auto insert = dyn_cast<tensor::InsertSliceOp>(*consumer);
+      DestinationStyleOpInterface writer =
+          insert ? sliceWriter(insert) : DestinationStyleOpInterface();
+      OpBuilder builder(writer ? writer.getOperation()
+                               : consumer.getOperation());
+      Value own = builder.clone(*fill)->getResult(0);
+      if (writer) {
+        auto slice = writer.getDpsInitOperand(0)
+                         ->get()
+                         .getDefiningOp<tensor::ExtractSliceOp>();
+        IRMapping mapping;
+        mapping.map(slice.getSource(), own);
+        writer.getDpsInitOperand(0)->set(
+            builder.clone(*slice, mapping)->getResult(0));
+        if (slice->use_empty())
+          slice->erase();
+      }
+      use->set(own);
     }
-  });
+    if (fill->use_empty())
+      fill->erase();
+  }
 }
 
 /// Builds the body of a kernel: its ops cloned in program order, reading

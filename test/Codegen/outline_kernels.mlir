@@ -144,6 +144,29 @@ func.func @shared_fill(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4xf3
   return %a, %b : tensor<4xf32>, tensor<4xf32>
 }
 
+// Two paddings of the same shape copy their inputs into the interior of one
+// fill (CSE merged theirs): each gets a fill and an interior slice of its
+// own, so that bufferization copies neither the filled buffer nor an
+// interior.
+// CHECK-LABEL: func.func @shared_padding(
+// CHECK-SAME:      %[[X:.*]]: tensor<2x4x4xf32>, %[[Y:.*]]: tensor<2x4x4xf32>)
+// CHECK-DAG:     %[[F1:.*]] = call @shared_padding_kernel0(
+// CHECK-DAG:     %[[F2:.*]] = call @shared_padding_kernel1(
+// CHECK-DAG:     %[[PX:.*]] = call @shared_padding_kernel{{[23]}}(%[[X]], %[[F2]],
+// CHECK-DAG:     %[[PY:.*]] = call @shared_padding_kernel{{[23]}}(%[[Y]], %[[F1]],
+// CHECK:         return %[[PX]], %[[PY]]
+func.func @shared_padding(%x: tensor<2x4x4xf32>, %y: tensor<2x4x4xf32>) -> (tensor<2x6x6xf32>, tensor<2x6x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x6x6xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x6x6xf32>) -> tensor<2x6x6xf32>
+  %interior = tensor.extract_slice %f[0, 1, 1] [2, 4, 4] [1, 1, 1] : tensor<2x6x6xf32> to tensor<2x4x4xf32>
+  %cx = linalg.copy ins(%x : tensor<2x4x4xf32>) outs(%interior : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %px = tensor.insert_slice %cx into %f[0, 1, 1] [2, 4, 4] [1, 1, 1] : tensor<2x4x4xf32> into tensor<2x6x6xf32>
+  %cy = linalg.copy ins(%y : tensor<2x4x4xf32>) outs(%interior : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %py = tensor.insert_slice %cy into %f[0, 1, 1] [2, 4, 4] [1, 1, 1] : tensor<2x4x4xf32> into tensor<2x6x6xf32>
+  return %px, %py : tensor<2x6x6xf32>, tensor<2x6x6xf32>
+}
+
 // A gradient placed into the packed gradients through a reshape: the
 // kernel takes the reshape and the insert_slice, and its root writes
 // straight into the slice (the empty tensor it started from is no longer
