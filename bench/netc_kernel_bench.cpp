@@ -9,8 +9,7 @@
 // {"forward": ..., "backward": ..., "backward_input_grad": ...}.
 //
 //     netc_kernel_bench [batch (64)] [seconds (0.3)]
-#include NETC_MODEL_HEADER
-
+#include "model.h"
 #include "timing.h"
 
 #include <cstdio>
@@ -18,20 +17,7 @@
 #include <random>
 #include <vector>
 
-#define NETC_PASTE2(a, b) a##_##b
-#define NETC_PASTE(a, b) NETC_PASTE2(a, b)
-#define MODEL_SYMBOL(x) NETC_PASTE(NETC_MODEL, x)
-
 using namespace bench;
-
-namespace {
-int64_t floatsOf(int32_t rank, const int64_t *shape) {
-  int64_t n = 1;
-  for (int32_t d = 0; d < rank; ++d)
-    n *= shape[d];
-  return n;
-}
-} // namespace
 
 int main(int argc, char **argv) {
   int64_t batch = argc > 1 ? std::atol(argv[1]) : 64;

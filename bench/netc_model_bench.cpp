@@ -2,8 +2,7 @@
 // the SGD train step at batch 64, batch-1 forward latency and batch-64
 // forward throughput, then the peak RSS. Built once per model with
 // -DNETC_MODEL=<name> -DNETC_MODEL_HEADER="<name>.h"; prints one JSON line.
-#include NETC_MODEL_HEADER
-
+#include "model.h"
 #include "timing.h"
 
 #include <sys/resource.h>
@@ -13,20 +12,7 @@
 #include <string>
 #include <vector>
 
-#define NETC_PASTE2(a, b) a##_##b
-#define NETC_PASTE(a, b) NETC_PASTE2(a, b)
-#define MODEL_SYMBOL(x) NETC_PASTE(NETC_MODEL, x)
-
 using namespace bench;
-
-namespace {
-int64_t floatsOf(int32_t rank, const int64_t *shape) {
-  int64_t n = 1;
-  for (int32_t d = 0; d < rank; ++d)
-    n *= shape[d];
-  return n;
-}
-} // namespace
 
 int main(int argc, char **argv) {
   double minSeconds = argc > 1 ? std::atof(argv[1]) : 2.0;
