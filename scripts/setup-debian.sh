@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  liblld-22-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev cmake ninja-build ccache
   zlib1g-dev python3-torch python3-numpy libomp-22-dev
 )

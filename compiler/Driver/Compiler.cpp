@@ -126,7 +126,8 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
 
 LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
                                        bool training,
-                                       llvm::raw_pwrite_stream &os) {
+                                       llvm::raw_pwrite_stream &os,
+                                       unsigned compileThreads) {
   if (emit == EmitKind::Header) {
     SmallVector<func::FuncOp> models = getModelFunctions(module);
     FailureOr<ModelSignature> signature = getSignature(module);
@@ -154,6 +155,8 @@ LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
   }
   if (failed(runPipeline(module, training, buildNetcToLLVMPipeline)))
     return failure();
+  if (emit == EmitKind::Object)
+    return emitObject(module, compileThreads, os);
 
   std::string error;
   std::unique_ptr<llvm::TargetMachine> machine = createHostTargetMachine(error);
@@ -164,11 +167,6 @@ LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
       translateAndOptimize(module, llvmContext, *machine);
   if (!llvmModule)
     return failure();
-  if (emit == EmitKind::LLVMIR) {
-    llvmModule->print(os, nullptr);
-    return success();
-  }
-  if (failed(emitObject(*llvmModule, *machine, os, error)))
-    return module.emitError(error);
+  llvmModule->print(os, nullptr);
   return success();
 }

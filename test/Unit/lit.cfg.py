@@ -1,4 +1,4 @@
-# lit configuration for netc's GoogleTest unit tests (the runtime's): every
+# lit configuration for netc's GoogleTest unit tests (runtime, codegen): every
 # TEST of every *Tests binary in the build's bin/ runs as a lit test, so
 # `ninja check-netc` (and ctest's netc-lit) runs them with the rest.
 import os

@@ -82,6 +82,15 @@ static cl::opt<bool> training(
              "steps); --training=false for inference only (default: true)"),
     cl::init(true), cl::cat(compileCategory));
 
+static cl::opt<unsigned> compileThreads(
+    "jobs",
+    cl::desc("Threads that optimize and compile the object (default: one "
+             "per core); the object is the same for any count"),
+    cl::init(0), cl::cat(compileCategory));
+static cl::alias compileThreadsShort("j", cl::aliasopt(compileThreads),
+                                     cl::desc("Alias for --jobs"),
+                                     cl::cat(compileCategory));
+
 static cl::opt<std::string> weightsPath(
     "weights",
     cl::desc("safetensors file of the parameters, by PyTorch state_dict name "
@@ -419,8 +428,8 @@ static int compileCommand(ModuleOp module) {
     path = defaultOutput(sig->name, emitKind);
   }
   std::unique_ptr<llvm::ToolOutputFile> output = openOutput("compile", path);
-  if (!output ||
-      failed(compileModel(module, emitKind, training, output->os())))
+  if (!output || failed(compileModel(module, emitKind, training, output->os(),
+                                     compileThreads)))
     return 1;
   output->keep();
   return 0;

@@ -2,7 +2,8 @@
 //
 // The last stage of the pipeline: translate the LLVM dialect to LLVM IR,
 // optimize it at O3 for the host CPU and emit a relocatable object, all in
-// process through llvm::TargetMachine.
+// process through llvm::TargetMachine. The object is compiled in parts on
+// parallel threads and linked back into one with lld.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NETC_CODEGEN_OBJECTEMITTER_H
@@ -32,9 +33,16 @@ std::unique_ptr<llvm::Module> translateAndOptimize(ModuleOp module,
                                                    llvm::LLVMContext &context,
                                                    llvm::TargetMachine &machine);
 
-/// Emits `module` as a relocatable object file (position independent).
-LogicalResult emitObject(llvm::Module &module, llvm::TargetMachine &machine,
-                         llvm::raw_pwrite_stream &os, std::string &error);
+/// How many parts object emission splits a module into. Fixed, not the
+/// thread count, so that the object is the same on every machine.
+constexpr unsigned kObjectParts = 4;
+
+/// Emits `module` (LLVM dialect only) for the host CPU as one relocatable,
+/// position-independent object: its functions optimized and compiled in
+/// kObjectParts parts on up to `threads` threads (0: one per core), then
+/// linked (`ld.lld -r`). Emits an error on `module` on failure.
+LogicalResult emitObject(ModuleOp module, unsigned threads,
+                         llvm::raw_pwrite_stream &os);
 
 } // namespace mlir::netc
 

@@ -40,9 +40,11 @@ FailureOr<ModelSignature> getSignature(ModuleOp module);
 /// Compiles an imported module as far as `emit` and writes the result
 /// (IR text, object bytes or header) to `os`; with `training`, the training
 /// entry points too. MLIR's command-line pass manager options
-/// (--mlir-print-ir-after-all, --mlir-timing) apply.
+/// (--mlir-print-ir-after-all, --mlir-timing) apply. An object is compiled
+/// on up to `compileThreads` threads (0: one per core).
 LogicalResult compileModel(ModuleOp module, EmitKind emit, bool training,
-                           llvm::raw_pwrite_stream &os);
+                           llvm::raw_pwrite_stream &os,
+                           unsigned compileThreads = 0);
 
 /// Prints the per-layer table of `netc inspect`: output shape, parameter
 /// count and FLOPs of each layer, then the totals.
