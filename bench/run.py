@@ -5,8 +5,8 @@ steps included), then the train step at batch 64, batch-1 latency, batch-64
 inference and peak RSS, for netc and for PyTorch at the same thread count
 (netc with NETC_NUM_THREADS, PyTorch with torch.set_num_threads; PyTorch's
 best of 1 and 2 threads is its score). Each side runs in its own processes,
-interleaved, `--repeat` times; the median counts. Prints a table of ratios
-(> 1: netc is faster).
+interleaved, `--repeat` times; the median counts (of compile times too).
+Prints a table of ratios (> 1: netc is faster).
 
     /usr/bin/python3 bench/run.py [--build build] [--models lenet,residual]
 """
@@ -31,15 +31,17 @@ def run(cmd, env=None):
     return result.stdout
 
 
-def build_netc_bench(netc, build, model, workdir):
-    """Compiles the model (timed) and links the harness; returns
-    (binary, compile seconds)."""
+def build_netc_bench(netc, build, model, workdir, repeat):
+    """Compiles the model (`repeat` times, timed) and links the harness;
+    returns (binary, median compile seconds)."""
     path = os.path.join(ROOT, "models", model + ".json")
     obj = os.path.join(workdir, model + ".o")
     header = os.path.join(workdir, model + ".h")
-    start = time.perf_counter()
-    run([netc, "compile", path, "--emit=obj", "-o", obj])
-    compile_seconds = time.perf_counter() - start
+    compile_seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run([netc, "compile", path, "--emit=obj", "-o", obj])
+        compile_seconds.append(time.perf_counter() - start)
     run([netc, "compile", path, "--emit=header", "-o", header])
     binary = os.path.join(workdir, model + "_bench")
     cflags = run([netc, "--cflags"]).split()
@@ -48,7 +50,7 @@ def build_netc_bench(netc, build, model, workdir):
          f"-DNETC_MODEL={model}", f'-DNETC_MODEL_HEADER="{model}.h"',
          os.path.join(ROOT, "bench", "netc_model_bench.cpp"), obj, *libs,
          "-o", binary])
-    return binary, compile_seconds
+    return binary, statistics.median(compile_seconds)
 
 
 def main():
@@ -68,7 +70,7 @@ def main():
     binaries, compile_times = {}, {}
     for model in models:
         binaries[model], compile_times[model] = build_netc_bench(
-            netc, args.build, model, workdir)
+            netc, args.build, model, workdir, args.repeat)
 
     results = {}  # (side, model, threads) -> list of measurement dicts
     for _ in range(args.repeat):

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -85,18 +86,18 @@ void netc::buildBufferizePipeline(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   // Folds what bufferization leaves behind (self-copies on subviews, casts,
-  // loop-carried buffers).
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  // loop-carried buffers). Cleanups run per function, on every core.
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createCSEPass());
   // A kernel's results are its destination arguments: the calls' results
   // become those buffers, and the kernels return nothing. Then, once the
   // kernel calls are gone from its results and its conditional result
   // folded, the same for the gradients function.
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   // The callers' write-backs of its results are now self-copies.
-  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   // Temporaries are heap allocated (most have the dynamic batch size): free
   // each one after its last use.
   pm.addNestedPass<func::FuncOp>(createNetcFreeTemporaries());
@@ -130,37 +131,43 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // Dot products' multi-reductions to per-row vector.reduction.
   pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass(
       vector::VectorMultiReductionLowering::InnerReduction));
+  // The conversions that need no module-wide view run per function, on
+  // every core; the rest (malloc and function declarations, OpenMP's
+  // runtime calls) on the module.
+  OpPassManager &perFunction = pm.nest<func::FuncOp>();
   VectorTransferToSCFOptions transfers;
   transfers.enableFullUnroll();
-  pm.addPass(createConvertVectorToSCFPass(transfers));
-  pm.addPass(createLowerAffinePass());
+  perFunction.addPass(createConvertVectorToSCFPass(transfers));
+  perFunction.addPass(createLowerAffinePass());
   // Subview/reinterpret_cast metadata to plain arithmetic before LLVM; the
   // memref lowering before scf-to-cf, which would leave OpenMP regions with
   // several blocks that memref.alloca_scope cannot hold.
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
+  perFunction.addPass(memref::createExpandStridedMetadataPass());
+  perFunction.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createSCFToControlFlowPass());
-  // Scalar math (vector exp/log/tanh are polynomials by now) becomes LLVM
-  // intrinsics: code generation makes fma an instruction and exp, log and
-  // tanh libm calls (expf, logf, tanhf).
+  OpPassManager &toLLVM = pm.nest<func::FuncOp>();
+  toLLVM.addPass(createSCFToControlFlowPass());
   // Vector sums (a dot product's, a softmax's) as trees of vector adds, not
   // one add per lane in order: the same tree every run, so results stay
   // bit-identical from run to run.
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.reassociateFPReductions = true;
-  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
+  toLLVM.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
+  // Scalar math (vector exp/log/tanh are polynomials by now) becomes LLVM
+  // intrinsics: code generation makes fma an instruction and exp, log and
+  // tanh libm calls (expf, logf, tanhf).
+  toLLVM.addPass(createConvertMathToLLVMPass());
+  toLLVM.addPass(createArithToLLVMConversionPass());
+  toLLVM.addPass(createConvertIndexToLLVMPass());
   // The entry points (marked llvm.bareptr) take their static rank-0 memref
   // arguments as plain pointers: `void f(const float *, ..., int64_t batch)`
   // in C. Segments pass memref descriptors.
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  OpPassManager &cleanup = pm.nest<LLVM::LLVMFuncOp>();
+  cleanup.addPass(createUBToLLVMConversionPass());
+  cleanup.addPass(createReconcileUnrealizedCastsPass());
 }
 
 void netc::buildNetcToLLVMPipeline(OpPassManager &pm,

@@ -74,16 +74,20 @@ func.func @linear(%x: tensor<?x400xf32>, %w: tensor<120x400xf32>, %init: tensor<
 
 // Stride-2 pooling: each window offset reads the 23 input pixels its 12
 // outputs span in one vector and keeps every other lane; the row of maxima
-// stays in a register across the window loops.
+// stays in a register across the window loops. Each row is one slice of
+// the image's tile (not a slice of a slice), read and written back.
 // CHECK-LABEL: func @strided_pool
 // CHECK: scf.forall
-// CHECK: vector.transfer_read {{.*}} vector<12xf32>
+// CHECK: %[[ROW:.*]] = tensor.extract_slice %[[TILE:.*]][0, %{{.*}}, %{{.*}}, 0] [1, 1, 1, 12] [1, 1, 1, 1] : tensor<1x10x12x12xf32> to tensor<12xf32>
+// CHECK: vector.transfer_read %[[ROW]]{{.*}} vector<12xf32>
 // CHECK: scf.for {{.*}} -> (vector<12xf32>)
 // CHECK: scf.for {{.*}} -> (vector<12xf32>)
-// CHECK: %[[SPAN:.*]] = vector.transfer_read {{.*}} : tensor<23xf32>, vector<23xf32>
+// CHECK: %[[IN:.*]] = tensor.extract_slice %{{.*}} : tensor<?x10x24x24xf32> to tensor<23xf32>
+// CHECK: %[[SPAN:.*]] = vector.transfer_read %[[IN]]{{.*}} : tensor<23xf32>, vector<23xf32>
 // CHECK: %[[EVEN:.*]] = vector.shuffle %[[SPAN]], %[[SPAN]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]
 // CHECK: arith.maximumf {{.*}}, %[[EVEN]] : vector<12xf32>
-// CHECK: vector.transfer_write {{.*}} vector<12xf32>
+// CHECK: %[[WRITTEN:.*]] = vector.transfer_write {{.*}}, %[[ROW]]{{.*}} vector<12xf32>
+// CHECK: tensor.insert_slice %[[WRITTEN]] into %[[TILE]]
 func.func @strided_pool(%x: tensor<?x10x24x24xf32>, %init: tensor<?x10x12x12xf32>) -> tensor<?x10x12x12xf32> {
   %window = tensor.empty() : tensor<2x2xf32>
   %0 = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>,
