@@ -143,49 +143,57 @@ static LogicalResult compilePart(StringRef bitcode,
   return compile(**part, *machine, os, error);
 }
 
-/// Links relocatable `objects` into one (`ld.lld -r`, in process).
+namespace {
+/// Temporary files, removed when this goes out of scope: lld reads and
+/// writes files.
+class TemporaryFiles {
+public:
+  /// A new empty file's path, or null if none can be created.
+  const char *create() {
+    int fd;
+    SmallString<128> path;
+    if (llvm::sys::fs::createTemporaryFile("netc-part", "o", fd, path))
+      return nullptr;
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+    paths.push_back(path.str().str());
+    removers.emplace_back(paths.back());
+    return paths.back().c_str();
+  }
+
+private:
+  std::list<std::string> paths;
+  std::list<llvm::FileRemover> removers;
+};
+} // namespace
+
+/// Links relocatable `objects` into one at `output` (`ld.lld -r`, in
+/// process).
 static LogicalResult linkRelocatable(ArrayRef<SmallVector<char, 0>> objects,
+                                     const char *output, TemporaryFiles &files,
                                      llvm::raw_pwrite_stream &os,
                                      std::string &error) {
-  // lld reads and writes files; it runs one link at a time per process.
-  static std::mutex lldMutex;
-  std::list<llvm::FileRemover> removers;
-  SmallVector<std::string> paths;
-  auto temporaryFile = [&](std::string &path) -> LogicalResult {
-    int fd;
-    SmallString<128> name;
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("netc-part", "o", fd, name)) {
-      error = "cannot create a temporary file: " + ec.message();
-      return failure();
-    }
-    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
-    path = name.str().str();
-    removers.emplace_back(path);
-    return success();
-  };
-  std::string output;
-  if (failed(temporaryFile(output)))
-    return failure();
-  SmallVector<const char *> args{"ld.lld", "-r", "-o", output.c_str()};
+  SmallVector<const char *> args{"ld.lld", "-r", "-o", output};
   for (const SmallVector<char, 0> &object : objects) {
-    if (failed(temporaryFile(paths.emplace_back())))
-      return failure();
+    const char *path = files.create();
     std::error_code ec;
-    llvm::raw_fd_ostream file(paths.back(), ec);
-    if (!ec) {
-      file.write(object.data(), object.size());
-      file.close();
-      ec = file.error();
+    if (path) {
+      llvm::raw_fd_ostream file(path, ec);
+      if (!ec) {
+        file.write(object.data(), object.size());
+        file.close();
+        ec = file.error();
+      }
     }
-    if (ec) {
-      error = "cannot write '" + paths.back() + "': " + ec.message();
+    if (!path || ec) {
+      error = "cannot write a temporary file: " +
+              (ec ? ec.message() : std::string("cannot create it"));
       return failure();
     }
+    args.push_back(path);
   }
-  for (const std::string &path : paths)
-    args.push_back(path.c_str());
 
+  // lld runs one link at a time per process.
+  static std::mutex lldMutex;
   std::string messages;
   llvm::raw_string_ostream messageStream(messages);
   lld::Result result;
@@ -220,8 +228,13 @@ LogicalResult netc::emitObject(ModuleOp module, unsigned threads,
   if (!llvmModule)
     return failure();
 
-  SmallVector<std::unique_ptr<llvm::Module>> parts =
-      partitionModule(*llvmModule, kObjectParts);
+  // Without a writable temporary directory, lld has nowhere to join parts:
+  // the module compiles as one, on one thread.
+  TemporaryFiles files;
+  const char *linkedPath = files.create();
+  SmallVector<std::unique_ptr<llvm::Module>> parts;
+  if (linkedPath)
+    parts = partitionModule(*llvmModule, kObjectParts);
   if (parts.empty()) {
     if (failed(compile(*llvmModule, *machine, os, error)))
       return emitError(module.getLoc(), error);
@@ -251,7 +264,7 @@ LogicalResult netc::emitObject(ModuleOp module, unsigned threads,
   for (auto [result, partError] : llvm::zip_equal(results, errors))
     if (failed(result))
       return emitError(module.getLoc(), partError);
-  if (failed(linkRelocatable(objects, os, error)))
+  if (failed(linkRelocatable(objects, linkedPath, files, os, error)))
     return emitError(module.getLoc(), error);
   return success();
 }

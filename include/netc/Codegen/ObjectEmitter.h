@@ -40,7 +40,9 @@ constexpr unsigned kObjectParts = 4;
 /// Emits `module` (LLVM dialect only) for the host CPU as one relocatable,
 /// position-independent object: its functions optimized and compiled in
 /// kObjectParts parts on up to `threads` threads (0: one per core), then
-/// linked (`ld.lld -r`). Emits an error on `module` on failure.
+/// linked (`ld.lld -r`, through temporary files; without a writable
+/// temporary directory, in one part). Emits an error on `module` on
+/// failure.
 LogicalResult emitObject(ModuleOp module, unsigned threads,
                          llvm::raw_pwrite_stream &os);
 
