@@ -98,6 +98,17 @@ int definingPart(ArrayRef<std::unique_ptr<Module>> parts, StringRef name) {
   return found;
 }
 
+/// kModel's parts when split into `count`, checking that there are `count`
+/// and that each is a valid module on its own.
+SmallVector<std::unique_ptr<Module>> partsOfModel(Module &module,
+                                                  unsigned count) {
+  SmallVector<std::unique_ptr<Module>> parts = partitionModule(module, count);
+  EXPECT_EQ(parts.size(), count);
+  for (const std::unique_ptr<Module> &part : parts)
+    EXPECT_FALSE(verifyModule(*part, &errs()));
+  return parts;
+}
+
 std::string print(const Module &module) {
   std::string text;
   raw_string_ostream os(text);
@@ -105,14 +116,18 @@ std::string print(const Module &module) {
   return text;
 }
 
-TEST(PartitionModule, PartsLinkBackIntoTheModule) {
+/// Each test starts from kModel, parsed.
+class PartitionModule : public ::testing::Test {
+protected:
+  void SetUp() override { ASSERT_TRUE(module); }
+
   LLVMContext context;
   std::unique_ptr<Module> module = parse(kModel, context);
-  ASSERT_TRUE(module);
-  SmallVector<std::unique_ptr<Module>> parts = partitionModule(*module, 2);
+};
+
+TEST_F(PartitionModule, PartsLinkBackIntoTheModule) {
+  SmallVector<std::unique_ptr<Module>> parts = partsOfModel(*module, 2);
   ASSERT_EQ(parts.size(), 2u);
-  for (const std::unique_ptr<Module> &part : parts)
-    EXPECT_FALSE(verifyModule(*part, &errs()));
 
   // Every function of the module is defined in exactly one part.
   SmallVector<int> used(parts.size(), 0);
@@ -170,12 +185,9 @@ TEST(PartitionModule, PartsLinkBackIntoTheModule) {
   }
 }
 
-TEST(PartitionModule, SharedConstantsTieNoFunctionsTogether) {
-  LLVMContext context;
-  std::unique_ptr<Module> module = parse(kModel, context);
-  ASSERT_TRUE(module);
+TEST_F(PartitionModule, SharedConstantsTieNoFunctionsTogether) {
   // Six groups (the body passed by address joins its kernel), six parts.
-  SmallVector<std::unique_ptr<Module>> parts = partitionModule(*module, 6);
+  SmallVector<std::unique_ptr<Module>> parts = partsOfModel(*module, 6);
   ASSERT_EQ(parts.size(), 6u);
   int kernel1 = definingPart(parts, "m_kernel1");
   int kernel3 = definingPart(parts, "m_kernel3");
@@ -189,33 +201,27 @@ TEST(PartitionModule, SharedConstantsTieNoFunctionsTogether) {
   }
 }
 
-TEST(PartitionModule, SameModuleSameParts) {
-  LLVMContext context;
-  std::unique_ptr<Module> first = parse(kModel, context);
+TEST_F(PartitionModule, SameModuleSameParts) {
   std::unique_ptr<Module> second = parse(kModel, context);
-  ASSERT_TRUE(first && second);
-  SmallVector<std::unique_ptr<Module>> a = partitionModule(*first, 3);
-  SmallVector<std::unique_ptr<Module>> b = partitionModule(*second, 3);
+  ASSERT_TRUE(second);
+  SmallVector<std::unique_ptr<Module>> a = partsOfModel(*module, 3);
+  SmallVector<std::unique_ptr<Module>> b = partsOfModel(*second, 3);
   ASSERT_EQ(a.size(), 3u);
-  ASSERT_EQ(a.size(), b.size());
+  ASSERT_EQ(b.size(), 3u);
   for (size_t i = 0; i < a.size(); ++i)
     EXPECT_EQ(print(*a[i]), print(*b[i]));
 }
 
-TEST(PartitionModule, ModuleWideGlobalsKeepTheModuleWhole) {
-  LLVMContext context;
+TEST_F(PartitionModule, ModuleWideGlobalsKeepTheModuleWhole) {
   std::string text = std::string(kModel) +
                      "@llvm.used = appending global [1 x ptr] [ptr "
                      "@m_kernel3], section \"llvm.metadata\"\n";
-  std::unique_ptr<Module> module = parse(text, context);
-  ASSERT_TRUE(module);
-  EXPECT_TRUE(partitionModule(*module, 2).empty());
+  std::unique_ptr<Module> used = parse(text, context);
+  ASSERT_TRUE(used);
+  EXPECT_TRUE(partitionModule(*used, 2).empty());
 }
 
-TEST(PartitionModule, OnePartOrOneGroupIsNoSplit) {
-  LLVMContext context;
-  std::unique_ptr<Module> module = parse(kModel, context);
-  ASSERT_TRUE(module);
+TEST_F(PartitionModule, OnePartOrOneGroupIsNoSplit) {
   EXPECT_TRUE(partitionModule(*module, 1).empty());
   std::unique_ptr<Module> single = parse(R"(
 define void @only(ptr %p) {
