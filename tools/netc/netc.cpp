@@ -218,7 +218,9 @@ static cl::opt<int64_t>
            cl::init(12), cl::cat(gradCheckCategory));
 static cl::opt<double> fdStep("step",
                               cl::desc("Finite-difference step (default: "
-                                       "1e-3)"),
+                                       "1e-3); an element that disagrees "
+                                       "is measured again at a tenth of it, "
+                                       "in case the step crossed a kink"),
                               cl::init(1e-3), cl::cat(gradCheckCategory));
 static cl::opt<double>
     tolerance("tolerance", cl::desc("Relative tolerance (default: 2e-2)"),
