@@ -72,6 +72,9 @@ void netc::buildCPUCodegenPipeline(OpPassManager &pm) {
   // Accumulators out of the reduction loops: they stay in registers.
   function.addPass(createLoopInvariantSubsetHoistingPass());
   function.addPass(createCanonicalizerPass());
+  // ... read and written back a tile at a time, not a row at a time: what
+  // bufferization's conflict analysis checks pairwise.
+  function.addPass(createNetcJoinTileTransfers());
 }
 
 void netc::buildBufferizePipeline(OpPassManager &pm) {

@@ -1,17 +1,20 @@
 // RUN: netc-opt %s --netc-cpu-codegen-pipeline | FileCheck %s
 
 // The convolution strategy end to end (select with an explicit width, then
-// netc-tile-and-vectorize, canonicalization and hoisting): images across
-// threads with the bias broadcast fused into each image's tile, then per
-// (5 filters, one row of 24 pixels) five accumulator rows kept in vector
-// registers across the channel and kernel loops; each step loads one input
-// row and multiplies it by five broadcast weights.
+// netc-tile-and-vectorize, canonicalization, hoisting and
+// netc-join-tile-transfers): images across threads with the bias broadcast
+// fused into each image's tile, then per (5 filters, one row of 24 pixels)
+// five accumulator rows kept in vector registers across the channel and
+// kernel loops, read before them and written after them as one 5x24 tile;
+// each step loads one input row and multiplies it by five broadcast
+// weights.
 // CHECK-LABEL: func @conv
 // CHECK: scf.forall (%[[N:.*]]) in
 // CHECK: linalg.broadcast
 // CHECK: scf.for {{.*}} step %c5
 // CHECK: scf.for
-// CHECK-COUNT-5: vector.transfer_read {{.*}} vector<24xf32>
+// CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<5x24xf32>, vector<5x24xf32>
+// CHECK-COUNT-5: vector.extract %[[ACC]]{{.*}} : vector<24xf32> from vector<5x24xf32>
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
 // CHECK: scf.for {{.*}} -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
 // CHECK: vector.transfer_read {{.*}} vector<24xf32>
@@ -20,7 +23,9 @@
 // CHECK-COUNT-5: arith.addf {{.*}} : vector<24xf32>
 // CHECK: scf.yield
 // CHECK: scf.yield
-// CHECK-COUNT-5: vector.transfer_write {{.*}} vector<24xf32>
+// CHECK-COUNT-5: vector.insert {{.*}} : vector<24xf32> into vector<5x24xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<5x24xf32>, tensor<5x24xf32>
+// CHECK-NOT: vector.transfer_write
 // CHECK: scf.forall.in_parallel
 func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %b: tensor<10xf32>) -> tensor<?x10x24x24xf32> {
   %c0 = arith.constant 0 : index
@@ -40,7 +45,8 @@ func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %b: tensor<
 // CHECK: scf.for {{.*}} step %c2
 // CHECK: scf.for {{.*}} step %c2
 // CHECK: scf.for {{.*}} step %c8
-// CHECK-COUNT-4: vector.transfer_read {{.*}} vector<8xf32>
+// CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<2x2x8xf32>, vector<2x2x8xf32>
+// CHECK-COUNT-4: vector.extract %[[ACC]]{{.*}} : vector<8xf32> from vector<2x2x8xf32>
 // CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<2x8xf32>, vector<8xf32>
@@ -49,7 +55,8 @@ func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %b: tensor<
 // CHECK-COUNT-4: arith.addf {{.*}} : vector<8xf32>
 // CHECK: scf.yield
 // CHECK: scf.yield
-// CHECK-COUNT-4: vector.transfer_write {{.*}} vector<8xf32>
+// CHECK-COUNT-4: vector.insert {{.*}} : vector<8xf32> into vector<2x2x8xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<2x2x8xf32>, tensor<2x2x8xf32>
 func.func @conv_rows(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>,
          netc.strategy = {loops = array<i64: 0, 2, 2, 8, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}}

@@ -75,6 +75,41 @@ def NetcApproximateVectorMath
   ];
 }
 
+def NetcJoinTileTransfers : Pass<"netc-join-tile-transfers", "func::FuncOp"> {
+  let summary = "Read and write a whole tile in one transfer, not a row each";
+  let description = [{
+    After hoisting, a vectorized tile's accumulators are read before its
+    reduction loops and written back after them, one 1-d transfer per row:
+    16 reads and 16 chained writes for a tile of 4 filters by 4 rows.
+    One-shot bufferization checks every read against every write of the
+    tile (a disjointness proof each), which made its analysis quadratic in
+    the tile's rows. This pass joins a chain of row writes that covers a
+    tensor into one n-d write of the rows inserted into one vector, and the
+    row reads of that tensor into one n-d read and an extract per row.
+    Vector lowering unrolls both back into rows after bufferization.
+
+    ```mlir
+    %a = vector.transfer_read %t[%c0, %c0], %pad : tensor<2x8xf32>, vector<8xf32>
+    %b = vector.transfer_read %t[%c1, %c0], %pad : tensor<2x8xf32>, vector<8xf32>
+    ...
+    %w0 = vector.transfer_write %x, %t[%c0, %c0] : vector<8xf32>, tensor<2x8xf32>
+    %w1 = vector.transfer_write %y, %w0[%c1, %c0] : vector<8xf32>, tensor<2x8xf32>
+    // becomes
+    %tile = vector.transfer_read %t[%c0, %c0], %pad : tensor<2x8xf32>, vector<2x8xf32>
+    %a = vector.extract %tile[0] : vector<8xf32> from vector<2x8xf32>
+    %b = vector.extract %tile[1] : vector<8xf32> from vector<2x8xf32>
+    ...
+    %rows = vector.insert %y, (vector.insert %x, %poison [0]) [1]
+    %w1 = vector.transfer_write %rows, %t[%c0, %c0] : vector<2x8xf32>, tensor<2x8xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def NetcSerializeSingleIterationLoops
     : Pass<"netc-serialize-single-iteration-loops", "func::FuncOp"> {
   let summary = "Run OpenMP loops of one iteration without waking threads";

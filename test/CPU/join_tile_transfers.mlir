@@ -1,0 +1,72 @@
+// RUN: netc-opt %s --netc-join-tile-transfers --split-input-file | FileCheck %s
+
+// Row writes that cover a 2x8 tile, chained, become one write of the rows
+// inserted in place; the tile's row reads become one read and extracts.
+// CHECK-LABEL: func @tile
+// CHECK: %[[TILE:.*]] = vector.transfer_read %[[T:.*]][%[[Z:.*]], %[[Z]]], %{{.*}} {in_bounds = [true, true]} : tensor<2x8xf32>, vector<2x8xf32>
+// CHECK-DAG: %[[A:.*]] = vector.extract %[[TILE]][0] : vector<8xf32> from vector<2x8xf32>
+// CHECK-DAG: %[[B:.*]] = vector.extract %[[TILE]][1] : vector<8xf32> from vector<2x8xf32>
+// CHECK-NOT: vector.transfer_read
+// CHECK: %[[X:.*]] = arith.addf %[[A]], %[[A]]
+// CHECK: %[[Y:.*]] = arith.mulf %[[B]], %[[B]]
+// CHECK: %[[P:.*]] = ub.poison : vector<2x8xf32>
+// CHECK: %[[R1:.*]] = vector.insert %[[Y]], %[[P]] [1]
+// CHECK: %[[R0:.*]] = vector.insert %[[X]], %[[R1]] [0]
+// CHECK: %[[W:.*]] = vector.transfer_write %[[R0]], %[[T]][%[[Z2:.*]], %[[Z2]]] {in_bounds = [true, true]} : vector<2x8xf32>, tensor<2x8xf32>
+// CHECK-NOT: vector.transfer_write
+// CHECK: return %[[W]]
+func.func @tile(%t: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %pad = ub.poison : f32
+  %b = vector.transfer_read %t[%c1, %c0], %pad {in_bounds = [true]} : tensor<2x8xf32>, vector<8xf32>
+  %a = vector.transfer_read %t[%c0, %c0], %pad {in_bounds = [true]} : tensor<2x8xf32>, vector<8xf32>
+  %x = arith.addf %a, %a : vector<8xf32>
+  %y = arith.mulf %b, %b : vector<8xf32>
+  %w1 = vector.transfer_write %y, %t[%c1, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<2x8xf32>
+  %w0 = vector.transfer_write %x, %w1[%c0, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<2x8xf32>
+  return %w0 : tensor<2x8xf32>
+}
+
+// -----
+
+// Writes that miss a row stay rows (the missing row keeps its value), and
+// so do the reads.
+// CHECK-LABEL: func @partial
+// CHECK-COUNT-2: vector.transfer_read {{.*}} vector<8xf32>
+// CHECK-COUNT-2: vector.transfer_write {{.*}} : vector<8xf32>, tensor<3x8xf32>
+func.func @partial(%t: tensor<3x8xf32>, %x: vector<8xf32>) -> tensor<3x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %pad = ub.poison : f32
+  %a = vector.transfer_read %t[%c0, %c0], %pad {in_bounds = [true]} : tensor<3x8xf32>, vector<8xf32>
+  %b = vector.transfer_read %t[%c1, %c0], %pad {in_bounds = [true]} : tensor<3x8xf32>, vector<8xf32>
+  %s = arith.addf %a, %b : vector<8xf32>
+  %w0 = vector.transfer_write %s, %t[%c0, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<3x8xf32>
+  %w1 = vector.transfer_write %x, %w0[%c1, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<3x8xf32>
+  return %w1 : tensor<3x8xf32>
+}
+
+// -----
+
+// A row written twice, a row not the whole width, an intermediate tile
+// read by something else, and indices not constant: all stay rows.
+// CHECK-LABEL: func @not_tiles
+// CHECK-COUNT-2: vector.transfer_write {{.*}} : vector<8xf32>, tensor<2x8xf32>
+// CHECK-COUNT-2: vector.transfer_write {{.*}} : vector<4xf32>, tensor<2x8xf32>
+// CHECK-COUNT-2: vector.transfer_write {{.*}} : vector<8xf32>, tensor<2x8xf32>
+// CHECK-COUNT-2: vector.transfer_write {{.*}} : vector<8xf32>, tensor<2x8xf32>
+func.func @not_tiles(%t: tensor<2x8xf32>, %x: vector<8xf32>, %h: vector<4xf32>, %i: index)
+    -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %twice0 = vector.transfer_write %x, %t[%c0, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<2x8xf32>
+  %twice1 = vector.transfer_write %x, %twice0[%c0, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<2x8xf32>
+  %half0 = vector.transfer_write %h, %t[%c0, %c0] {in_bounds = [true]} : vector<4xf32>, tensor<2x8xf32>
+  %half1 = vector.transfer_write %h, %half0[%c1, %c0] {in_bounds = [true]} : vector<4xf32>, tensor<2x8xf32>
+  %used0 = vector.transfer_write %x, %t[%c0, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<2x8xf32>
+  %used1 = vector.transfer_write %x, %used0[%c1, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<2x8xf32>
+  %dyn0 = vector.transfer_write %x, %t[%i, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<2x8xf32>
+  %dyn1 = vector.transfer_write %x, %dyn0[%c1, %c0] {in_bounds = [true]} : vector<8xf32>, tensor<2x8xf32>
+  return %twice1, %half1, %used0, %used1, %dyn1 : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
+}
