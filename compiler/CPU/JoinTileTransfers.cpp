@@ -46,10 +46,12 @@ std::optional<SmallVector<int64_t>> rowOf(VectorTransferOpInterface transfer) {
 /// Whether `rows` name every row of `tensor` once.
 bool coversEveryRow(RankedTensorType tensor,
                     ArrayRef<SmallVector<int64_t>> rows) {
-  int64_t count = ShapedType::getNumElements(tensor.getShape().drop_back());
+  ArrayRef<int64_t> leading = tensor.getShape().drop_back();
+  int64_t count = ShapedType::getNumElements(leading);
+  SmallVector<int64_t> strides = computeStrides(leading);
   llvm::SmallDenseSet<int64_t> seen;
   for (ArrayRef<int64_t> row : rows)
-    seen.insert(linearize(row, computeStrides(tensor.getShape().drop_back())));
+    seen.insert(linearize(row, strides));
   return int64_t(rows.size()) == count && int64_t(seen.size()) == count;
 }
 
@@ -112,10 +114,10 @@ void joinReads(RewriterBase &rewriter, Value tensor) {
   SmallVector<SmallVector<int64_t>> rows;
   for (Operation *user : tensor.getUsers()) {
     auto read = dyn_cast<vector::TransferReadOp>(user);
-    if (!read || read.getBase() != tensor)
+    if (!read)
       continue;
     std::optional<SmallVector<int64_t>> row = rowOf(read);
-    if (!row || read->getBlock() != user->getBlock() ||
+    if (!row ||
         (!reads.empty() && (read->getBlock() != reads.front()->getBlock() ||
                             read.getPadding() != reads.front().getPadding())))
       return;
