@@ -60,9 +60,16 @@ VectorType tileVector(RankedTensorType tensor) {
   return VectorType::get(tensor.getShape(), tensor.getElementType());
 }
 
-/// The indices of a tensor's first element.
+/// The indices of a tensor's first element, from one constant at the start
+/// of the function: hoisting compares indices as values, and finds a joined
+/// read and write of the same tile only if they share them.
 SmallVector<Value> origin(RewriterBase &rewriter, Location loc,
                           RankedTensorType tensor) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  Region *body = rewriter.getInsertionBlock()->getParent();
+  while (!isa<FunctionOpInterface>(body->getParentOp()))
+    body = body->getParentRegion();
+  rewriter.setInsertionPointToStart(&body->front());
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
   return SmallVector<Value>(tensor.getRank(), zero);
 }

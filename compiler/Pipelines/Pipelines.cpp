@@ -69,12 +69,15 @@ void netc::buildCPUCodegenPipeline(OpPassManager &pm) {
   function.addPass(createNetcApproximateVectorMath());
   function.addPass(createCanonicalizerPass());
   function.addPass(createCSEPass());
-  // Accumulators out of the reduction loops: they stay in registers.
-  function.addPass(createLoopInvariantSubsetHoistingPass());
-  function.addPass(createCanonicalizerPass());
-  // ... read and written back a tile at a time, not a row at a time: what
-  // bufferization's conflict analysis checks pairwise.
+  // A tile's accumulators read and written a tile at a time, not a row at
+  // a time: hoisting, and bufferization's conflict analysis, check every
+  // read against every write.
   function.addPass(createNetcJoinTileTransfers());
+  // Accumulators out of the reduction loops: they stay in registers ...
+  function.addPass(createLoopInvariantSubsetHoistingPass());
+  // ... a register per row.
+  function.addPass(createNetcSplitCarriedTiles());
+  function.addPass(createCanonicalizerPass());
 }
 
 void netc::buildBufferizePipeline(OpPassManager &pm) {

@@ -1,9 +1,9 @@
 // RUN: netc-opt %s --netc-cpu-codegen-pipeline | FileCheck %s
 
 // The convolution strategy end to end (select with an explicit width, then
-// netc-tile-and-vectorize, canonicalization, hoisting and
-// netc-join-tile-transfers): images across threads with the bias broadcast
-// fused into each image's tile, then per (5 filters, one row of 24 pixels)
+// netc-tile-and-vectorize, canonicalization, netc-join-tile-transfers,
+// hoisting and netc-split-carried-tiles): images across threads with the
+// bias broadcast fused into each image's tile, then per (5 filters, one row of 24 pixels)
 // five accumulator rows kept in vector registers across the channel and
 // kernel loops, read before them and written after them as one 5x24 tile;
 // each step loads one input row and multiplies it by five broadcast
@@ -23,7 +23,8 @@
 // CHECK-COUNT-5: arith.addf {{.*}} : vector<24xf32>
 // CHECK: scf.yield
 // CHECK: scf.yield
-// CHECK-COUNT-5: vector.insert {{.*}} : vector<24xf32> into vector<5x24xf32>
+// CHECK-COUNT-5: vector.to_elements {{.*}} : vector<24xf32>
+// CHECK: vector.from_elements {{.*}} : vector<5x24xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<5x24xf32>, tensor<5x24xf32>
 // CHECK-NOT: vector.transfer_write
 // CHECK: scf.forall.in_parallel
@@ -55,7 +56,8 @@ func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %b: tensor<
 // CHECK-COUNT-4: arith.addf {{.*}} : vector<8xf32>
 // CHECK: scf.yield
 // CHECK: scf.yield
-// CHECK-COUNT-4: vector.insert {{.*}} : vector<8xf32> into vector<2x2x8xf32>
+// CHECK-COUNT-4: vector.to_elements {{.*}} : vector<8xf32>
+// CHECK: vector.from_elements {{.*}} : vector<2x2x8xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<2x2x8xf32>, tensor<2x2x8xf32>
 func.func @conv_rows(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>,

@@ -44,9 +44,9 @@ def NetcTileAndVectorize : Pass<"netc-tile-and-vectorize", "func::FuncOp"> {
     into an `scf.forall`, fusing the producers of its destination (fills,
     broadcast biases) into the tile; tiles the thread's tile by `loops` into
     `scf.for`; and where `vectorize` is set, drops the unit loops of the
-    innermost tile, vectorizes it and hoists the accumulator's reads and
-    writes out of the reduction loops, so that it stays in registers.
-    Strategies are removed as they are applied.
+    innermost tile and vectorizes it; the pipeline's hoisting then keeps
+    the accumulator in registers across the reduction loops. Strategies
+    are removed as they are applied.
   }];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -78,15 +78,18 @@ def NetcApproximateVectorMath
 def NetcJoinTileTransfers : Pass<"netc-join-tile-transfers", "func::FuncOp"> {
   let summary = "Read and write a whole tile in one transfer, not a row each";
   let description = [{
-    After hoisting, a vectorized tile's accumulators are read before its
-    reduction loops and written back after them, one 1-d transfer per row:
-    16 reads and 16 chained writes for a tile of 4 filters by 4 rows.
-    One-shot bufferization checks every read against every write of the
-    tile (a disjointness proof each), which made its analysis quadratic in
-    the tile's rows. This pass joins a chain of row writes that covers a
-    tensor into one n-d write of the rows inserted into one vector, and the
-    row reads of that tensor into one n-d read and an extract per row.
-    Vector lowering unrolls both back into rows after bufferization.
+    A vectorized tile's accumulators are read and written one 1-d transfer
+    per row: 16 reads and 16 chained writes for a tile of 4 filters by 4
+    rows, in the body of each reduction loop. Hoisting them out of the
+    loops (loop-invariant-subset-hoisting), and one-shot bufferization
+    after it, check every read against every write of the tile (a
+    disjointness proof each): time quadratic in the tile's rows. This pass
+    joins a chain of row writes that covers a tensor into one n-d write of
+    the rows inserted into one vector, and the row reads of that tensor
+    into one n-d read and an extract per row. After hoisting,
+    netc-split-carried-tiles carries the tile through the loops as rows
+    again, and vector lowering unrolls the transfers into rows after
+    bufferization.
 
     ```mlir
     %a = vector.transfer_read %t[%c0, %c0], %pad : tensor<2x8xf32>, vector<8xf32>
@@ -105,6 +108,43 @@ def NetcJoinTileTransfers : Pass<"netc-join-tile-transfers", "func::FuncOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def NetcSplitCarriedTiles : Pass<"netc-split-carried-tiles", "func::FuncOp"> {
+  let summary = "Carry a tile through loops as its rows";
+  let description = [{
+    Hoisting a joined tile (netc-join-tile-transfers) out of its reduction
+    loops leaves the loops carrying one n-d vector, that the body reads a
+    row at a time (`vector.extract`) and yields as a chain of row inserts.
+    Canonicalization would fold that chain into `vector.from_elements` of
+    every lane, on each iteration. This pass carries such a tile as one
+    `iter_arg` per row instead, inner loops first, and rebuilds the tile
+    after the loop, where the tile's one write takes it.
+
+    ```mlir
+    %r = scf.for %i = %c0 to %n step %c1 iter_args(%t = %init) -> (vector<2x8xf32>) {
+      %a = vector.extract %t[0] : vector<8xf32> from vector<2x8xf32>
+      %b = vector.extract %t[1] : vector<8xf32> from vector<2x8xf32>
+      ...
+      %y0 = vector.insert %x, %poison [0] : vector<8xf32> into vector<2x8xf32>
+      %y1 = vector.insert %y, %y0 [1] : vector<8xf32> into vector<2x8xf32>
+      scf.yield %y1 : vector<2x8xf32>
+    }
+    // becomes
+    %a0 = vector.extract %init[0] ...
+    %b0 = vector.extract %init[1] ...
+    %r:2 = scf.for %i = %c0 to %n step %c1 iter_args(%a = %a0, %b = %b0) -> (vector<8xf32>, vector<8xf32>) {
+      ...
+      scf.yield %x, %y : vector<8xf32>, vector<8xf32>
+    }
+    %r0 = vector.insert %r#0, %poison [0] ...
+    %r1 = vector.insert %r#1, %r0 [1] ...
+    ```
+  }];
+  let dependentDialects = [
     "::mlir::ub::UBDialect",
     "::mlir::vector::VectorDialect",
   ];

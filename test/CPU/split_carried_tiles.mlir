@@ -1,0 +1,87 @@
+// RUN: netc-opt %s --netc-split-carried-tiles --canonicalize --split-input-file | FileCheck %s
+// RUN: netc-opt %s --netc-split-carried-tiles --split-input-file | FileCheck %s --check-prefix=KEEP
+
+// A 2x8 tile carried through two nested loops becomes two rows in each, read
+// from the initial tile before the outer loop and joined after it.
+// CHECK-LABEL: func @nested
+// CHECK-SAME: (%[[INIT:.*]]: vector<2x8xf32>
+// CHECK-DAG: %[[A0:.*]] = vector.extract %[[INIT]][0] : vector<8xf32> from vector<2x8xf32>
+// CHECK-DAG: %[[B0:.*]] = vector.extract %[[INIT]][1] : vector<8xf32> from vector<2x8xf32>
+// CHECK: %[[OUT:.*]]:2 = scf.for {{.*}} iter_args(%[[A1:.*]] = %[[A0]], %[[B1:.*]] = %[[B0]]) -> (vector<8xf32>, vector<8xf32>)
+// CHECK: %[[IN:.*]]:2 = scf.for {{.*}} iter_args(%[[A:.*]] = %[[A1]], %[[B:.*]] = %[[B1]]) -> (vector<8xf32>, vector<8xf32>)
+// CHECK-DAG: %[[X:.*]] = arith.addf %[[A]], %[[A]]
+// CHECK-DAG: %[[Y:.*]] = arith.mulf %[[B]], %[[B]]
+// CHECK: scf.yield %[[X]], %[[Y]]
+// CHECK: scf.yield %[[IN]]#0, %[[IN]]#1
+// CHECK: %[[R:.*]] = vector.from_elements
+// CHECK: return %[[R]]
+func.func @nested(%init: vector<2x8xf32>, %n: index) -> vector<2x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %poison = ub.poison : vector<2x8xf32>
+  %outer = scf.for %i = %c0 to %n step %c1 iter_args(%t = %init) -> (vector<2x8xf32>) {
+    %inner = scf.for %j = %c0 to %n step %c1 iter_args(%u = %t) -> (vector<2x8xf32>) {
+      %b = vector.extract %u[1] : vector<8xf32> from vector<2x8xf32>
+      %a = vector.extract %u[0] : vector<8xf32> from vector<2x8xf32>
+      %x = arith.addf %a, %a : vector<8xf32>
+      %y = arith.mulf %b, %b : vector<8xf32>
+      %r1 = vector.insert %y, %poison [1] : vector<8xf32> into vector<2x8xf32>
+      %r0 = vector.insert %x, %r1 [0] : vector<8xf32> into vector<2x8xf32>
+      scf.yield %r0 : vector<2x8xf32>
+    }
+    scf.yield %inner : vector<2x8xf32>
+  }
+  return %outer : vector<2x8xf32>
+}
+
+// -----
+
+// A row written twice yields the later value; the loop's other iter_args
+// stay as they are.
+// CHECK-LABEL: func @rewritten_row
+// CHECK: scf.for {{.*}} -> (f32, vector<4xf32>, vector<4xf32>)
+// CHECK: %[[Z:.*]] = arith.addf {{.*}} : vector<4xf32>
+// CHECK: scf.yield %{{.*}}, %[[Z]], %{{.*}} : f32, vector<4xf32>, vector<4xf32>
+func.func @rewritten_row(%init: vector<2x4xf32>, %s: f32, %n: index) -> (f32, vector<2x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %poison = ub.poison : vector<2x4xf32>
+  %r:2 = scf.for %i = %c0 to %n step %c1 iter_args(%f = %s, %t = %init) -> (f32, vector<2x4xf32>) {
+    %a = vector.extract %t[0] : vector<4xf32> from vector<2x4xf32>
+    %b = vector.extract %t[1] : vector<4xf32> from vector<2x4xf32>
+    %g = arith.addf %f, %f : f32
+    %z = arith.addf %a, %b : vector<4xf32>
+    %w0 = vector.insert %b, %poison [0] : vector<4xf32> into vector<2x4xf32>
+    %w1 = vector.insert %a, %w0 [1] : vector<4xf32> into vector<2x4xf32>
+    %w2 = vector.insert %z, %w1 [0] : vector<4xf32> into vector<2x4xf32>
+    scf.yield %g, %w2 : f32, vector<2x4xf32>
+  }
+  return %r#0, %r#1 : f32, vector<2x4xf32>
+}
+
+// -----
+
+// Tiles the body reads other than by rows, or yields without writing every
+// row, or yields through a chain that something else reads, stay whole.
+// KEEP-LABEL: func @not_split
+// KEEP: scf.for {{.*}} -> (vector<2x4xf32>, vector<2x4xf32>, vector<2x4xf32>, f32) {
+// KEEP-NOT: scf.for
+func.func @not_split(%init: vector<2x4xf32>, %v: vector<4xf32>, %n: index)
+    -> (vector<2x4xf32>, vector<2x4xf32>, vector<2x4xf32>, f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %poison = ub.poison : vector<2x4xf32>
+  %r:4 = scf.for %i = %c0 to %n step %c1 iter_args(%lane = %init, %part = %init, %used = %init, %sum = %zero)
+      -> (vector<2x4xf32>, vector<2x4xf32>, vector<2x4xf32>, f32) {
+    %e = vector.extract %lane[0, 2] : f32 from vector<2x4xf32>
+    %a = vector.extract %part[0] : vector<4xf32> from vector<2x4xf32>
+    %p = vector.insert %a, %part [1] : vector<4xf32> into vector<2x4xf32>
+    %u0 = vector.insert %v, %poison [0] : vector<4xf32> into vector<2x4xf32>
+    %u1 = vector.insert %v, %u0 [1] : vector<4xf32> into vector<2x4xf32>
+    %f = vector.extract %u0[1, 0] : f32 from vector<2x4xf32>
+    %s = arith.addf %e, %f : f32
+    scf.yield %lane, %p, %u1, %s : vector<2x4xf32>, vector<2x4xf32>, vector<2x4xf32>, f32
+  }
+  return %r#0, %r#1, %r#2, %r#3 : vector<2x4xf32>, vector<2x4xf32>, vector<2x4xf32>, f32
+}
