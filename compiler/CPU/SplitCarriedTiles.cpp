@@ -75,13 +75,17 @@ std::optional<CarriedTile> carriedTile(scf::ForOp loop, unsigned index) {
   return tile;
 }
 
+/// The positions of a tile's rows, in row-major order (that of rowIndex).
+StaticTileOffsetRange rowPositions(VectorType tile) {
+  return StaticTileOffsetRange(tile.getShape().drop_back(),
+                               SmallVector<int64_t>(tile.getRank() - 1, 1));
+}
+
 /// The rows of `tile`, extracted at `builder`'s insertion point.
 SmallVector<Value> extractRows(OpBuilder &builder, Location loc, Value tile) {
-  auto type = cast<VectorType>(tile.getType());
   SmallVector<Value> rows;
   for (SmallVector<int64_t> position :
-       StaticTileOffsetRange(type.getShape().drop_back(),
-                             SmallVector<int64_t>(type.getRank() - 1, 1)))
+       rowPositions(cast<VectorType>(tile.getType())))
     rows.push_back(vector::ExtractOp::create(builder, loc, tile, position));
   return rows;
 }
@@ -90,10 +94,7 @@ SmallVector<Value> extractRows(OpBuilder &builder, Location loc, Value tile) {
 Value insertRows(OpBuilder &builder, Location loc, VectorType type,
                  ValueRange rows) {
   Value tile = ub::PoisonOp::create(builder, loc, type);
-  for (auto [row, position] : llvm::zip_equal(
-           rows,
-           StaticTileOffsetRange(type.getShape().drop_back(),
-                                 SmallVector<int64_t>(type.getRank() - 1, 1))))
+  for (auto [row, position] : llvm::zip_equal(rows, rowPositions(type)))
     tile = vector::InsertOp::create(builder, loc, row, tile, position);
   return tile;
 }
