@@ -13,6 +13,7 @@
 #include "netc/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
@@ -58,18 +59,28 @@ FailureOr<ModelSignature> mlir::netc::getSignature(ModuleOp module) {
   return getModelSignature(models.front());
 }
 
+/// Runs `pm` on `module`, verifying the IR after each pass or after the
+/// last.
+static LogicalResult runVerified(PassManager &pm, ModuleOp module,
+                                 bool verifyEachPass) {
+  pm.enableVerifier(verifyEachPass);
+  if (failed(pm.run(module)))
+    return failure();
+  return verifyEachPass ? success() : verify(module);
+}
+
 /// Runs `build` on `module` with the command line's pass-manager options.
-static LogicalResult
-runPipeline(ModuleOp module, bool training,
-            void (*build)(OpPassManager &, const PipelineOptions &)) {
+static LogicalResult runPipeline(ModuleOp module, const CompileOptions &compile,
+                                 void (*build)(OpPassManager &,
+                                               const PipelineOptions &)) {
   PassManager pm(module->getContext());
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   applyDefaultTimingPassManagerCLOptions(pm);
   PipelineOptions options;
-  options.training = training;
+  options.training = compile.training;
   build(pm, options);
-  return pm.run(module);
+  return runVerified(pm, module, compile.verifyEachPass);
 }
 
 /// Bounds the memory one SGD step allocates: compiles a copy of `module`
@@ -77,6 +88,7 @@ runPipeline(ModuleOp module, bool training,
 /// where netc-plan-buffers placed its buffers (their peak), and any buffer
 /// outside it (all live at once at worst), the batch-sized ones per sample.
 static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
+                                           bool verifyEachPass,
                                            TrainingSignature &training) {
   OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
   PassManager pm(module->getContext());
@@ -86,7 +98,7 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
   buildNetcToLinalgPipeline(pm, options);
   buildKernelsPipeline(pm);
   buildBufferizePipeline(pm);
-  if (failed(pm.run(*copy)))
+  if (failed(runVerified(pm, *copy, verifyEachPass)))
     return failure();
   // The step holds its own buffers while the gradients function it calls
   // holds its.
@@ -125,18 +137,18 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
 }
 
 LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
-                                       bool training,
-                                       llvm::raw_pwrite_stream &os,
-                                       unsigned compileThreads) {
+                                       const CompileOptions &options,
+                                       llvm::raw_pwrite_stream &os) {
   if (emit == EmitKind::Header) {
     SmallVector<func::FuncOp> models = getModelFunctions(module);
     FailureOr<ModelSignature> signature = getSignature(module);
     if (failed(signature))
       return failure();
     std::optional<TrainingSignature> trainingSignature;
-    if (training) {
+    if (options.training) {
       trainingSignature = getTrainingSignature(models.front());
       if (failed(measureTrainingMemory(module, signature->name,
+                                       options.verifyEachPass,
                                        *trainingSignature)))
         return failure();
     }
@@ -148,15 +160,15 @@ LogicalResult mlir::netc::compileModel(ModuleOp module, EmitKind emit,
     return success();
   }
   if (emit == EmitKind::Linalg) {
-    if (failed(runPipeline(module, training, buildNetcToLinalgPipeline)))
+    if (failed(runPipeline(module, options, buildNetcToLinalgPipeline)))
       return failure();
     module.print(os);
     return success();
   }
-  if (failed(runPipeline(module, training, buildNetcToLLVMPipeline)))
+  if (failed(runPipeline(module, options, buildNetcToLLVMPipeline)))
     return failure();
   if (emit == EmitKind::Object)
-    return emitObject(module, compileThreads, os);
+    return emitObject(module, options.threads, os);
 
   std::string error;
   std::unique_ptr<llvm::TargetMachine> machine = createHostTargetMachine(error);

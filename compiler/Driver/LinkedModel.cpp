@@ -66,7 +66,9 @@ FailureOr<std::unique_ptr<LinkedModel>> LinkedModel::create(ModuleOp module,
 
   SmallVector<char> object;
   llvm::raw_svector_ostream os(object);
-  if (failed(compileModel(module, EmitKind::Object, training, os)))
+  CompileOptions options;
+  options.training = training;
+  if (failed(compileModel(module, EmitKind::Object, options, os)))
     return failure();
 
   auto reportError = [&](llvm::Error error) {

@@ -91,6 +91,12 @@ static cl::alias compileThreadsShort("j", cl::aliasopt(compileThreads),
                                      cl::desc("Alias for --jobs"),
                                      cl::cat(compileCategory));
 
+static cl::opt<bool> verifyEachPass(
+    "verify-each",
+    cl::desc("Verify the IR after every pass, not only after the last: "
+             "slower, and names the pass that produced invalid IR"),
+    cl::init(false), cl::cat(compileCategory));
+
 static cl::opt<std::string> weightsPath(
     "weights",
     cl::desc("safetensors file of the parameters, by PyTorch state_dict name "
@@ -430,8 +436,11 @@ static int compileCommand(ModuleOp module) {
     path = defaultOutput(sig->name, emitKind);
   }
   std::unique_ptr<llvm::ToolOutputFile> output = openOutput("compile", path);
-  if (!output || failed(compileModel(module, emitKind, training, output->os(),
-                                     compileThreads)))
+  CompileOptions options;
+  options.training = training;
+  options.threads = compileThreads;
+  options.verifyEachPass = verifyEachPass;
+  if (!output || failed(compileModel(module, emitKind, options, output->os())))
     return 1;
   output->keep();
   return 0;

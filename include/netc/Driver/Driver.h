@@ -37,14 +37,24 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, llvm::SourceMgr &sourceMgr,
 /// The signature of the one model `module` holds.
 FailureOr<ModelSignature> getSignature(ModuleOp module);
 
+/// How `compileModel` compiles.
+struct CompileOptions {
+  /// Also the training entry points (gradients, SGD and Adam steps).
+  bool training = true;
+  /// Threads that optimize and compile an object (0: one per core).
+  unsigned threads = 0;
+  /// Verify the IR after every pass, which names the pass that broke it;
+  /// otherwise once, after the last (verification after each pass was a
+  /// sixth of the compile time).
+  bool verifyEachPass = false;
+};
+
 /// Compiles an imported module as far as `emit` and writes the result
-/// (IR text, object bytes or header) to `os`; with `training`, the training
-/// entry points too. MLIR's command-line pass manager options
-/// (--mlir-print-ir-after-all, --mlir-timing) apply. An object is compiled
-/// on up to `compileThreads` threads (0: one per core).
-LogicalResult compileModel(ModuleOp module, EmitKind emit, bool training,
-                           llvm::raw_pwrite_stream &os,
-                           unsigned compileThreads = 0);
+/// (IR text, object bytes or header) to `os`. MLIR's command-line pass
+/// manager options (--mlir-print-ir-after-all, --mlir-timing) apply.
+LogicalResult compileModel(ModuleOp module, EmitKind emit,
+                           const CompileOptions &options,
+                           llvm::raw_pwrite_stream &os);
 
 /// Prints the per-layer table of `netc inspect`: output shape, parameter
 /// count and FLOPs of each layer, then the totals.
