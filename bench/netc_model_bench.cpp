@@ -16,8 +16,8 @@ using namespace bench;
 
 int main(int argc, char **argv) {
   double minSeconds = argc > 1 ? std::atof(argv[1]) : 2.0;
-  // `train` or `latency` as the second argument times the train step or
-  // the batch-1 forward pass only (to profile).
+  // `train`, `latency` or `inference` as the second argument times the
+  // train step, the batch-1 or the batch-64 forward pass only (to profile).
   std::string only = argc > 2 ? argv[2] : "";
   const netc_model_info &info = MODEL_SYMBOL(info);
   const int64_t batch = 64;
@@ -52,6 +52,17 @@ int main(int argc, char **argv) {
     std::printf("{\"latency_ms\": %.4f}\n", latency * 1e3);
     return 0;
   }
+  auto timeInference = [&] {
+    return medianSeconds(
+        [&] {
+          MODEL_SYMBOL(forward)(params, input.data(), output.data(), batch);
+        },
+        3, minSeconds);
+  };
+  if (only == "inference") {
+    std::printf("{\"infer_img_s\": %.1f}\n", batch / timeInference());
+    return 0;
+  }
   double train = medianSeconds(
       [&] {
         hparams[NETC_SGD_FIRST_STEP] = step == 0;
@@ -66,11 +77,7 @@ int main(int argc, char **argv) {
   double latency = medianSeconds(
       [&] { MODEL_SYMBOL(forward)(params, input.data(), output.data(), 1); },
       20, minSeconds);
-  double inference = medianSeconds(
-      [&] {
-        MODEL_SYMBOL(forward)(params, input.data(), output.data(), batch);
-      },
-      3, minSeconds);
+  double inference = timeInference();
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   std::printf("{\"train_img_s\": %.1f, \"latency_ms\": %.4f, "
