@@ -56,23 +56,41 @@ public:
 
   /// Views the pointer argument `pointer` as a contiguous row-major memref of
   /// `shape` (element type `elementType`), whose first dimension may be the
-  /// dynamic batch.
-  Value view(Value pointer, ArrayRef<int64_t> shape) {
-    auto type = MemRefType::get(
-        shape, cast<MemRefType>(pointer.getType()).getElementType());
+  /// dynamic batch; with `firstSample`, from that sample of the batch on.
+  Value view(Value pointer, ArrayRef<int64_t> shape,
+             Value firstSample = nullptr) {
+    Type elementType = cast<MemRefType>(pointer.getType()).getElementType();
     SmallVector<OpFoldResult> sizes, strides(shape.size());
     for (int64_t d : shape)
       sizes.push_back(ShapedType::isDynamic(d)
                           ? OpFoldResult(batch)
                           : OpFoldResult(b.getIndexAttr(d)));
+    SmallVector<int64_t> staticStrides(shape.size());
     int64_t stride = 1;
     for (int64_t i = shape.size() - 1; i >= 0; --i) {
       strides[i] = b.getIndexAttr(stride);
+      staticStrides[i] = stride;
       if (i > 0)
         stride *= shape[i];
     }
-    return memref::ReinterpretCastOp::create(b, loc, type, pointer,
-                                             b.getIndexAttr(0), sizes, strides);
+    if (!firstSample)
+      return memref::ReinterpretCastOp::create(
+          b, loc, MemRefType::get(shape, elementType), pointer,
+          b.getIndexAttr(0), sizes, strides);
+    // `stride` is now a sample's element count.
+    Value offset = arith::MulIOp::create(
+        b, loc, firstSample, arith::ConstantIndexOp::create(b, loc, stride));
+    auto type = MemRefType::get(shape, elementType,
+                                StridedLayoutAttr::get(b.getContext(),
+                                                       ShapedType::kDynamic,
+                                                       staticStrides));
+    return memref::ReinterpretCastOp::create(b, loc, type, pointer, offset,
+                                             sizes, strides);
+  }
+
+  /// `arg(i)`, an i64, as an index.
+  Value indexArg(unsigned i) {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), arg(i));
   }
 
   /// The tensor a memref holds, read only.
@@ -198,17 +216,85 @@ static Type pointerTo(Type elementType) {
   return MemRefType::get({}, elementType);
 }
 
+/// `<m>_forward_samples(params, input, output, count, first)`: the forward
+/// pass of `count` samples from sample `first` of the batch on.
+static func::FuncOp buildForwardSamples(OpBuilder &b, func::FuncOp model,
+                                        const ModelSignature &sig) {
+  EntryPointBuilder e(b, model, sig);
+  Type f32 = pointerTo(b.getF32Type());
+  Type i64 = b.getI64Type();
+  func::FuncOp samples =
+      e.create(sig.name + "_forward_samples", {f32, f32, f32, i64, i64}, 3);
+  markOutlined(samples);
+  Value first = e.indexArg(4);
+  SmallVector<Value> operands{
+      e.read(e.view(e.arg(1), e.batched(sig.inputShape), first))};
+  llvm::append_range(operands, e.unpack(e.readPacked(e.arg(0))));
+  Value output = e.call(model, operands)[0];
+  e.write(output, e.view(e.arg(2), e.batched(sig.outputShape), first));
+  e.finish();
+  return samples;
+}
+
+/// libomp's `int omp_get_max_threads(void)`, declared once per module.
+static func::FuncOp getMaxThreadsFunction(OpBuilder &b, ModuleOp module) {
+  StringRef name = "omp_get_max_threads";
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto function = func::FuncOp::create(b, module.getLoc(), name,
+                                       b.getFunctionType({}, {b.getI32Type()}));
+  function.setPrivate();
+  return function;
+}
+
 /// `void <m>_forward(const float *params, const float *input, float *output,
-/// int64_t batch)`.
+/// int64_t batch)`: the batch split into contiguous ranges of samples, the
+/// threads sharing them out, each running the whole forward pass on a
+/// range (`<m>_forward_samples`). Every layer computes each sample on its
+/// own, so the threads do not wait for each other between layers (that
+/// was a sixth of residual's batch-64 inference); the kernels' own thread
+/// loops, nested in this one, run on the thread that calls them.
 static void buildForward(OpBuilder &b, func::FuncOp model,
                          const ModelSignature &sig) {
+  func::FuncOp samples = buildForwardSamples(b, model, sig);
   EntryPointBuilder e(b, model, sig);
   Type f32 = pointerTo(b.getF32Type());
   e.create(sig.name + "_forward", {f32, f32, f32, b.getI64Type()}, 3);
-  SmallVector<Value> operands{e.read(e.view(e.arg(1), e.batched(sig.inputShape)))};
-  llvm::append_range(operands, e.unpack(e.readPacked(e.arg(0))));
-  Value output = e.call(model, operands)[0];
-  e.write(output, e.view(e.arg(2), e.batched(sig.outputShape)));
+  Location loc = e.loc;
+  Value threads = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      e.call(getMaxThreadsFunction(b, e.module), {})[0]);
+  // At least a range per thread, and ranges of at most 16 samples, whose
+  // activations stay in cache from one layer to the next (+2-5% over one
+  // range per thread, measured on residual at batch 64).
+  Value perThread = arith::MinUIOp::create(b, loc, e.batch, threads);
+  Value cacheSized = arith::CeilDivUIOp::create(
+      b, loc, e.batch, arith::ConstantIndexOp::create(b, loc, 16));
+  Value ranges = arith::MaxUIOp::create(b, loc, perThread, cacheSized);
+  auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{ranges},
+                                      ValueRange(), std::nullopt);
+  b.setInsertionPointToStart(forall.getBody());
+  // Range t is samples [t * batch / ranges, (t + 1) * batch / ranges).
+  auto boundary = [&](Value t) {
+    return arith::DivUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, t, e.batch), ranges);
+  };
+  Value t = forall.getInductionVar(0);
+  Value first = boundary(t);
+  Value end = boundary(arith::AddIOp::create(
+      b, loc, t, arith::ConstantIndexOp::create(b, loc, 1)));
+  Type i64 = b.getI64Type();
+  Value count = arith::IndexCastOp::create(
+      b, loc, i64, arith::SubIOp::create(b, loc, end, first));
+  auto call = func::CallOp::create(
+      b, loc, samples,
+      ValueRange{e.arg(0), e.arg(1), e.arg(2), count,
+                 arith::IndexCastOp::create(b, loc, i64, first)});
+  // One copy of the forward pass, not one per call.
+  call.setNoInline(true);
+  b.setInsertionPointAfter(forall);
   e.finish();
 }
 

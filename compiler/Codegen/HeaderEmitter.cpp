@@ -230,9 +230,11 @@ void mlir::netc::emitHeader(const ModelSignature &sig,
      << "batch * " << macro << "_OUTPUT_FLOATS\n"
      << " * to `output`. `params` is the " << macro
      << "_PARAM_FLOATS buffer, read only. Temporaries\n"
-     << " * are allocated with malloc and freed before returning. Safe to call "
-        "from\n"
-     << " * several threads at once. */\n"
+     << " * are allocated with malloc and freed before returning. The "
+        "threads\n"
+     << " * (netc_set_num_threads) share the batch out, in ranges of at most "
+        "16\n"
+     << " * samples. Safe to call from several threads at once. */\n"
      << "void " << name
      << "_forward(const float *params, const float *input, float *output,\n"
      << "    int64_t batch);\n\n";

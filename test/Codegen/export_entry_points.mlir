@@ -1,13 +1,18 @@
 // RUN: netc-opt %s --netc-export-entry-points --split-input-file --verify-diagnostics | FileCheck %s
 
-// The entry point views caller memory: parameters packed at 64-byte (16-float)
-// boundaries, input and output of the dynamic batch size, and the model
-// becomes a private callee.
+// The forward pass of a range of samples views caller memory: parameters
+// packed at 64-byte (16-float) boundaries, input and output of the dynamic
+// sample count, from the range's first sample on; the model becomes a
+// private callee. The entry point splits the batch into ranges (at least
+// one per thread, at most 16 samples each) and the threads share them out.
+// CHECK-LABEL: func.func private @omp_get_max_threads() -> i32
 // CHECK-LABEL: func.func private @net(
-// CHECK-LABEL: func.func @net_forward(
-// CHECK-SAME:      %[[P:.*]]: memref<f32>, %[[X:.*]]: memref<f32>, %[[Y:.*]]: memref<f32>, %[[N:.*]]: i64)
+// CHECK-LABEL: func.func private @net_forward_samples(
+// CHECK-SAME:      %[[P:.*]]: memref<f32>, %[[X:.*]]: memref<f32>, %[[Y:.*]]: memref<f32>, %[[N:.*]]: i64, %[[F:.*]]: i64)
 // CHECK:   %[[B:.*]] = arith.index_cast %[[N]] : i64 to index
-// CHECK:   %[[XM:.*]] = memref.reinterpret_cast %[[X]] to offset: [0], sizes: [%[[B]], 1, 3, 3], strides: [9, 9, 3, 1]
+// CHECK:   %[[FIRST:.*]] = arith.index_cast %[[F]] : i64 to index
+// CHECK:   %[[XOFF:.*]] = arith.muli %[[FIRST]], %{{.*}} : index
+// CHECK:   %[[XM:.*]] = memref.reinterpret_cast %[[X]] to offset: [%[[XOFF]]], sizes: [%[[B]], 1, 3, 3], strides: [9, 9, 3, 1]
 // CHECK:   %[[XT:.*]] = bufferization.to_tensor %[[XM]] restrict
 // CHECK:   %[[PM:.*]] = memref.reinterpret_cast %[[P]] to offset: [0], sizes: [48], strides: [1]
 // CHECK:   %[[PT:.*]] = bufferization.to_tensor %[[PM]] restrict
@@ -16,8 +21,19 @@
 // CHECK:   %[[FW:.*]] = tensor.extract_slice %[[PT]][16] [4] [1]
 // CHECK:   %[[FB:.*]] = tensor.extract_slice %[[PT]][32] [1] [1]
 // CHECK:   %[[R:.*]] = call @net(%[[XT]], %[[WE]], %{{.*}}, %[[FB]])
-// CHECK:   %[[YM:.*]] = memref.reinterpret_cast %[[Y]] to offset: [0], sizes: [%[[B]], 1], strides: [1, 1]
+// CHECK:   %[[YOFF:.*]] = arith.muli %[[FIRST]], %{{.*}} : index
+// CHECK:   %[[YM:.*]] = memref.reinterpret_cast %[[Y]] to offset: [%[[YOFF]]], sizes: [%[[B]], 1], strides: [1, 1]
 // CHECK:   bufferization.materialize_in_destination %[[R]] in restrict writable %[[YM]]
+// CHECK-LABEL: func.func @net_forward(
+// CHECK-SAME:      %[[P2:.*]]: memref<f32>, %[[X2:.*]]: memref<f32>, %[[Y2:.*]]: memref<f32>, %[[N2:.*]]: i64)
+// CHECK:   %[[BATCH:.*]] = arith.index_cast %[[N2]] : i64 to index
+// CHECK:   %[[T:.*]] = call @omp_get_max_threads()
+// CHECK:   %[[TI:.*]] = arith.index_cast %[[T]] : i32 to index
+// CHECK:   %[[PER:.*]] = arith.minui %[[BATCH]], %[[TI]]
+// CHECK:   %[[SMALL:.*]] = arith.ceildivui %[[BATCH]], %{{.*}}
+// CHECK:   %[[RANGES:.*]] = arith.maxui %[[PER]], %[[SMALL]]
+// CHECK:   scf.forall (%[[I:.*]]) in (%[[RANGES]])
+// CHECK:     call @net_forward_samples(%[[P2]], %[[X2]], %[[Y2]], %{{.*}}, %{{.*}}) {no_inline}
 func.func @net(%x: tensor<?x1x3x3xf32>,
                %w: tensor<1x1x2x2xf32> {netc.param = "conv.weight"},
                %fw: tensor<1x4xf32> {netc.param = "fc.weight"},

@@ -16,12 +16,19 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
                         float *output, int64_t batch);
     ```
 
-    The three pointers are reinterpreted as the parameter buffer (every
+    It splits the batch into ranges of samples (at least one per thread,
+    `omp_get_max_threads()`, and at most 16 samples each) in an
+    `scf.forall`, and calls `@<name>_forward_samples(%params, %input,
+    %output, %count : i64, %first : i64)` on each: every layer computes
+    each sample on its own, so the threads run the whole forward pass on
+    their ranges without waiting for each other between layers. That
+    function reinterprets the three pointers as the parameter buffer (every
     parameter packed in declaration order, see ParameterLayout.h), the
-    `(batch, ...)` input and the `(batch, ...)` output; the model is called on
-    tensors and its result materialized into the output buffer. The model
-    function becomes private so that it is inlined and dropped. Rank-0
-    memrefs keep the bare-pointer calling convention applicable.
+    `(count, ...)` input and the `(count, ...)` output from sample `first`
+    on; the model is called on tensors and its result materialized into the
+    output buffer. The model function becomes private so that it is
+    inlined and dropped. Rank-0 memrefs keep the bare-pointer calling
+    convention applicable.
 
     Where netc-autodiff has built a model's training function, the pass
     turns it into `<name>_gradients`, the same ops in destination-passing
@@ -35,11 +42,20 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
     `netc.adam_update` (running statistics take their new values).
 
     ```mlir
-    func.func @net_forward(%p: memref<f32>, %x: memref<f32>, %y: memref<f32>, %n: i64) {
+    func.func private @net_forward_samples(%p: memref<f32>, %x: memref<f32>, %y: memref<f32>,
+                                           %n: i64, %first: i64) {
       %pm = memref.reinterpret_cast %p to offset: [0], sizes: [260], strides: [1]
       ...
       %r = call @net(%xt, %w, %b) : (...) -> tensor<?x10xf32>
       bufferization.materialize_in_destination %r in restrict writable %ym
+      return
+    }
+    func.func @net_forward(%p: memref<f32>, %x: memref<f32>, %y: memref<f32>, %n: i64) {
+      ...
+      scf.forall (%t) in (%ranges) {
+        ...
+        func.call @net_forward_samples(%p, %x, %y, %count, %first) {no_inline} : ...
+      }
       return
     }
     ```
