@@ -273,6 +273,26 @@ static void buildForward(OpBuilder &b, func::FuncOp model,
   Value cacheSized = arith::CeilDivUIOp::create(
       b, loc, e.batch, arith::ConstantIndexOp::create(b, loc, 16));
   Value ranges = arith::MaxUIOp::create(b, loc, perThread, cacheSized);
+  Type i64 = b.getI64Type();
+  auto callSamples = [&](Value count, Value first) {
+    auto call = func::CallOp::create(
+        b, loc, samples,
+        ValueRange{e.arg(0), e.arg(1), e.arg(2),
+                   arith::IndexCastOp::create(b, loc, i64, count),
+                   arith::IndexCastOp::create(b, loc, i64, first)});
+    // One copy of the forward pass, not one per call.
+    call.setNoInline(true);
+  };
+  // One range (a batch of one, or one thread) is called directly: a
+  // parallel region of one iteration still costs a microsecond.
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value single =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ranges, one);
+  auto ifSingle = scf::IfOp::create(b, loc, single, /*withElseRegion=*/true);
+  b.setInsertionPointToStart(ifSingle.thenBlock());
+  callSamples(e.batch, zero);
+  b.setInsertionPointToStart(ifSingle.elseBlock());
   auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{ranges},
                                       ValueRange(), std::nullopt);
   b.setInsertionPointToStart(forall.getBody());
@@ -283,18 +303,9 @@ static void buildForward(OpBuilder &b, func::FuncOp model,
   };
   Value t = forall.getInductionVar(0);
   Value first = boundary(t);
-  Value end = boundary(arith::AddIOp::create(
-      b, loc, t, arith::ConstantIndexOp::create(b, loc, 1)));
-  Type i64 = b.getI64Type();
-  Value count = arith::IndexCastOp::create(
-      b, loc, i64, arith::SubIOp::create(b, loc, end, first));
-  auto call = func::CallOp::create(
-      b, loc, samples,
-      ValueRange{e.arg(0), e.arg(1), e.arg(2), count,
-                 arith::IndexCastOp::create(b, loc, i64, first)});
-  // One copy of the forward pass, not one per call.
-  call.setNoInline(true);
-  b.setInsertionPointAfter(forall);
+  Value end = boundary(arith::AddIOp::create(b, loc, t, one));
+  callSamples(arith::SubIOp::create(b, loc, end, first), first);
+  b.setInsertionPointAfter(ifSingle);
   e.finish();
 }
 

@@ -4,7 +4,8 @@
 // packed at 64-byte (16-float) boundaries, input and output of the dynamic
 // sample count, from the range's first sample on; the model becomes a
 // private callee. The entry point splits the batch into ranges (at least
-// one per thread, at most 16 samples each) and the threads share them out.
+// one per thread, at most 16 samples each) and the threads share them out;
+// a single range is called directly.
 // CHECK-LABEL: func.func private @omp_get_max_threads() -> i32
 // CHECK-LABEL: func.func private @net(
 // CHECK-LABEL: func.func private @net_forward_samples(
@@ -32,8 +33,12 @@
 // CHECK:   %[[PER:.*]] = arith.minui %[[BATCH]], %[[TI]]
 // CHECK:   %[[SMALL:.*]] = arith.ceildivui %[[BATCH]], %{{.*}}
 // CHECK:   %[[RANGES:.*]] = arith.maxui %[[PER]], %[[SMALL]]
-// CHECK:   scf.forall (%[[I:.*]]) in (%[[RANGES]])
+// CHECK:   %[[SINGLE:.*]] = arith.cmpi eq, %[[RANGES]], %{{.*}}
+// CHECK:   scf.if %[[SINGLE]]
 // CHECK:     call @net_forward_samples(%[[P2]], %[[X2]], %[[Y2]], %{{.*}}, %{{.*}}) {no_inline}
+// CHECK:   else
+// CHECK:     scf.forall (%[[I:.*]]) in (%[[RANGES]])
+// CHECK:       call @net_forward_samples(%[[P2]], %[[X2]], %[[Y2]], %{{.*}}, %{{.*}}) {no_inline}
 func.func @net(%x: tensor<?x1x3x3xf32>,
                %w: tensor<1x1x2x2xf32> {netc.param = "conv.weight"},
                %fw: tensor<1x4xf32> {netc.param = "fc.weight"},
