@@ -20,8 +20,11 @@
 // small-channel convolutions (1 input channel, 6-20 filters) vectorize as
 // well as wide ones.
 //
-// Other ops (gathers, matmuls, reductions) leave LLVM their thread tile's
-// inner loops, with static trip counts.
+// Ops that reduce along the rows every operand reads (a linear layer's dot
+// products, a batch norm's and a softmax's sums) are vectorized along the
+// reduction instead, on rows of at least 4 floats. Other ops (gathers,
+// global pooling, weight flips) leave LLVM their thread tile's inner loops,
+// with static trip counts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -254,23 +257,38 @@ blockTiles(int64_t blockRange, int64_t crossRange, int64_t budget) {
 }
 
 /// The reduction loop that every operand reads along its innermost
-/// dimension (or not at all), as a linear layer's dot products do.
+/// dimension (or not at all), as a linear layer's dot products do, or a
+/// batch norm's sums over each channel's rows (whose mean is read once per
+/// row).
 static std::optional<unsigned> contiguousReduction(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() == 0)
     return std::nullopt;
+  auto iterators = op.getIteratorTypesArray();
   std::optional<unsigned> reduction;
   for (OpOperand *input : op.getDpsInputOperands()) {
     if (op.getRank(input) == 0)
       continue;
     auto last = dyn_cast<AffineDimExpr>(
         op.getMatchingIndexingMap(input).getResults().back());
-    if (!last || (reduction && last.getPosition() != *reduction))
+    if (!last ||
+        iterators[last.getPosition()] != utils::IteratorType::reduction)
+      continue;
+    if (reduction && last.getPosition() != *reduction)
       return std::nullopt;
     reduction = last.getPosition();
   }
-  if (!reduction ||
-      op.getIteratorTypesArray()[*reduction] != utils::IteratorType::reduction)
+  if (!reduction)
     return std::nullopt;
+  // Inputs it does not end with must not read it at all: each is one value
+  // for the whole vector.
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (map.isFunctionOfDim(*reduction) &&
+        (op.getRank(input) == 0 ||
+         map.getResults().back() !=
+             getAffineDimExpr(*reduction, op->getContext())))
+      return std::nullopt;
+  }
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
       if (e.isFunctionOfDim(*reduction) && !isa<AffineDimExpr>(e))
@@ -293,9 +311,10 @@ CPUStrategy mlir::netc::selectCPUStrategy(linalg::LinalgOp op,
   std::optional<RowLoops> rows = rowLoops(op, threaded);
   if (!rows) {
     // Dot products: one vector of the reduction at a time per output.
+    // Rows shorter than a vector on narrower vectors, down to 128 bits.
     std::optional<unsigned> reduction = contiguousReduction(op);
     if (!reduction || ShapedType::isDynamic(ranges[*reduction]) ||
-        ranges[*reduction] < target.vectorWidth)
+        ranges[*reduction] < kMinRowTile)
       return strategy;
     strategy.loopTiles.assign(loops, 1);
     if (threaded)

@@ -141,3 +141,27 @@ func.func @wide_stride_pool(%x: tensor<?x10x25x25xf32>, %init: tensor<?x10x5x5xf
          ins(%x, %window : tensor<?x10x25x25xf32>, tensor<5x5xf32>) outs(%init : tensor<?x10x5x5xf32>) -> tensor<?x10x5x5xf32>
   return %0 : tensor<?x10x5x5xf32>
 }
+
+// A batch norm's sum of squared deviations over each channel: the rows (8,
+// half a vector) are reduced as dot products are, on 256-bit vectors, the
+// channel's mean (which the rows do not index) one broadcast value; the
+// channels go to the threads.
+// CHECK-LABEL: func @channel_variance
+// CHECK: linalg.generic
+// CHECK-SAME: netc.strategy = {loops = array<i64: 1, 0, 1, 8>, threads = array<i64: 0, 1, 0, 0>, vectorize}
+#input = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#channel = affine_map<(n, c, h, w) -> (c)>
+func.func @channel_variance(%x: tensor<?x64x8x8xf32>, %mean: tensor<64xf32>,
+                            %init: tensor<64xf64>) -> tensor<64xf64> {
+  %0 = linalg.generic {indexing_maps = [#input, #channel, #channel],
+                       iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%x, %mean : tensor<?x64x8x8xf32>, tensor<64xf32>) outs(%init : tensor<64xf64>) {
+  ^bb0(%in: f32, %m: f32, %acc: f64):
+    %d = arith.subf %in, %m : f32
+    %s = arith.mulf %d, %d : f32
+    %e = arith.extf %s : f32 to f64
+    %r = arith.addf %acc, %e : f64
+    linalg.yield %r : f64
+  } -> tensor<64xf64>
+  return %0 : tensor<64xf64>
+}
