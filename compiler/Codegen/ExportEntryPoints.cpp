@@ -263,6 +263,10 @@ static void buildForward(OpBuilder &b, func::FuncOp model,
   Type f32 = pointerTo(b.getF32Type());
   e.create(sig.name + "_forward", {f32, f32, f32, b.getI64Type()}, 3);
   Location loc = e.loc;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  // A batch of no samples, or a negative count, has no range to run.
+  e.batch = arith::MaxSIOp::create(b, loc, e.batch, zero);
   Value threads = arith::IndexCastOp::create(
       b, loc, b.getIndexType(),
       e.call(getMaxThreadsFunction(b, e.module), {})[0]);
@@ -285,8 +289,6 @@ static void buildForward(OpBuilder &b, func::FuncOp model,
   };
   // One range (a batch of one, or one thread) is called directly: a
   // parallel region of one iteration still costs a microsecond.
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value single =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ranges, one);
   auto ifSingle = scf::IfOp::create(b, loc, single, /*withElseRegion=*/true);

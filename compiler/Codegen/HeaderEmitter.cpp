@@ -234,7 +234,9 @@ void mlir::netc::emitHeader(const ModelSignature &sig,
         "threads\n"
      << " * (netc_set_num_threads) share the batch out, in ranges of at most "
         "16\n"
-     << " * samples. Safe to call from several threads at once. */\n"
+     << " * samples; a batch of 0 or less does nothing. Safe to call from "
+        "several\n"
+     << " * threads at once. */\n"
      << "void " << name
      << "_forward(const float *params, const float *input, float *output,\n"
      << "    int64_t batch);\n\n";

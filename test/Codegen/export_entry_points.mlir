@@ -5,7 +5,7 @@
 // sample count, from the range's first sample on; the model becomes a
 // private callee. The entry point splits the batch into ranges (at least
 // one per thread, at most 16 samples each) and the threads share them out;
-// a single range is called directly.
+// a single range is called directly, and a batch of 0 or less has none.
 // CHECK-LABEL: func.func private @omp_get_max_threads() -> i32
 // CHECK-LABEL: func.func private @net(
 // CHECK-LABEL: func.func private @net_forward_samples(
@@ -27,7 +27,8 @@
 // CHECK:   bufferization.materialize_in_destination %[[R]] in restrict writable %[[YM]]
 // CHECK-LABEL: func.func @net_forward(
 // CHECK-SAME:      %[[P2:.*]]: memref<f32>, %[[X2:.*]]: memref<f32>, %[[Y2:.*]]: memref<f32>, %[[N2:.*]]: i64)
-// CHECK:   %[[BATCH:.*]] = arith.index_cast %[[N2]] : i64 to index
+// CHECK:   %[[N2I:.*]] = arith.index_cast %[[N2]] : i64 to index
+// CHECK:   %[[BATCH:.*]] = arith.maxsi %[[N2I]], %{{.*}} : index
 // CHECK:   %[[T:.*]] = call @omp_get_max_threads()
 // CHECK:   %[[TI:.*]] = arith.index_cast %[[T]] : i32 to index
 // CHECK:   %[[PER:.*]] = arith.minui %[[BATCH]], %[[TI]]
