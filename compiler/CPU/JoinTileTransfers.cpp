@@ -60,9 +60,9 @@ VectorType tileVector(RankedTensorType tensor) {
   return VectorType::get(tensor.getShape(), tensor.getElementType());
 }
 
-/// The indices of a tensor's first element, from one constant at the start
-/// of the function: hoisting compares indices as values, and finds a joined
-/// read and write of the same tile only if they share them.
+/// The indices of a tensor's first element, a zero created at the start of
+/// the function: hoisting moves a transfer out of a loop only if its
+/// indices are defined outside it (canonicalization merges the zeros).
 SmallVector<Value> origin(RewriterBase &rewriter, Location loc,
                           RankedTensorType tensor) {
   OpBuilder::InsertionGuard guard(rewriter);

@@ -13,6 +13,7 @@
 #include "netc/Transforms/Passes.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::netc {
@@ -60,26 +61,25 @@ public:
   Value view(Value pointer, ArrayRef<int64_t> shape,
              Value firstSample = nullptr) {
     Type elementType = cast<MemRefType>(pointer.getType()).getElementType();
-    SmallVector<OpFoldResult> sizes, strides(shape.size());
+    SmallVector<OpFoldResult> sizes;
     for (int64_t d : shape)
       sizes.push_back(ShapedType::isDynamic(d)
                           ? OpFoldResult(batch)
                           : OpFoldResult(b.getIndexAttr(d)));
-    SmallVector<int64_t> staticStrides(shape.size());
-    int64_t stride = 1;
-    for (int64_t i = shape.size() - 1; i >= 0; --i) {
-      strides[i] = b.getIndexAttr(stride);
-      staticStrides[i] = stride;
-      if (i > 0)
-        stride *= shape[i];
-    }
+    // Row-major; the outermost stride (a sample's element count) is the
+    // only one the dynamic batch would enter, and it is never read.
+    SmallVector<int64_t> staticStrides(shape.size(), 1);
+    for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
+      staticStrides[i] = staticStrides[i + 1] * shape[i + 1];
+    SmallVector<OpFoldResult> strides =
+        getAsIndexOpFoldResult(b.getContext(), staticStrides);
     if (!firstSample)
       return memref::ReinterpretCastOp::create(
           b, loc, MemRefType::get(shape, elementType), pointer,
           b.getIndexAttr(0), sizes, strides);
-    // `stride` is now a sample's element count.
     Value offset = arith::MulIOp::create(
-        b, loc, firstSample, arith::ConstantIndexOp::create(b, loc, stride));
+        b, loc, firstSample,
+        arith::ConstantIndexOp::create(b, loc, staticStrides.front()));
     auto type = MemRefType::get(shape, elementType,
                                 StridedLayoutAttr::get(b.getContext(),
                                                        ShapedType::kDynamic,
