@@ -19,17 +19,20 @@ using namespace mlir;
 
 namespace {
 
-/// The row that a transfer of one whole row of a static tensor (rank 2 or
-/// more, in bounds, at constant indices) reads or writes: its leading
-/// indices. None for any other transfer.
+/// The row that a transfer of one whole row of a static tensor (or one
+/// block of its two innermost dimensions, netc::packsRows) reads or writes,
+/// in bounds, at constant indices: its leading indices. None for any other
+/// transfer.
 std::optional<SmallVector<int64_t>> rowOf(VectorTransferOpInterface transfer) {
   auto tensor = dyn_cast<RankedTensorType>(transfer.getBase().getType());
   VectorType vector = transfer.getVectorType();
-  if (!tensor || !tensor.hasStaticShape() || tensor.getRank() < 2 ||
-      vector.getRank() != 1 ||
-      vector.getDimSize(0) != tensor.getShape().back() ||
+  int64_t rank = vector.getRank();
+  if (!tensor || !tensor.hasStaticShape() || rank > 2 ||
+      tensor.getRank() <= rank ||
+      vector.getShape() != tensor.getShape().take_back(rank) ||
       !transfer.getPermutationMap().isMinorIdentity() || transfer.getMask() ||
-      !transfer.isDimInBounds(0))
+      llvm::any_of(llvm::seq(rank),
+                   [&](int64_t d) { return !transfer.isDimInBounds(d); }))
     return std::nullopt;
   SmallVector<int64_t> row;
   for (Value index : transfer.getIndices()) {
@@ -38,20 +41,25 @@ std::optional<SmallVector<int64_t>> rowOf(VectorTransferOpInterface transfer) {
       return std::nullopt;
     row.push_back(value.getSExtValue());
   }
-  if (row.pop_back_val() != 0)
+  if (llvm::any_of(ArrayRef(row).take_back(rank),
+                   [](int64_t i) { return i != 0; }))
     return std::nullopt;
+  row.resize(row.size() - rank);
   return row;
 }
 
-/// Whether `rows` name every row of `tensor` once.
+/// Whether `rows` name every row (or block) of `tensor` once.
 bool coversEveryRow(RankedTensorType tensor,
                     ArrayRef<SmallVector<int64_t>> rows) {
-  ArrayRef<int64_t> leading = tensor.getShape().drop_back();
+  ArrayRef<int64_t> leading = tensor.getShape().take_front(rows[0].size());
   int64_t count = ShapedType::getNumElements(leading);
   SmallVector<int64_t> strides = computeStrides(leading);
   llvm::SmallDenseSet<int64_t> seen;
-  for (ArrayRef<int64_t> row : rows)
+  for (ArrayRef<int64_t> row : rows) {
+    if (row.size() != leading.size())
+      return false;
     seen.insert(linearize(row, strides));
+  }
   return int64_t(rows.size()) == count && int64_t(seen.size()) == count;
 }
 

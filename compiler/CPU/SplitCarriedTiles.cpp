@@ -18,21 +18,25 @@ using namespace mlir;
 
 namespace {
 
-/// The row of a rank-(n-1) static position into an n-d vector, linearized;
-/// none for a dynamic position or one that is not a whole row.
-std::optional<int64_t> rowIndex(VectorType tile, ArrayRef<OpFoldResult> at) {
-  if (int64_t(at.size()) != tile.getRank() - 1)
+/// The row (or block of rows, netc::packsRows) of a static position of
+/// `positionRank` indices into an n-d vector, linearized; none for a
+/// dynamic position or one of another rank.
+std::optional<int64_t> rowIndex(VectorType tile, unsigned positionRank,
+                                ArrayRef<OpFoldResult> at) {
+  if (at.size() != positionRank)
     return std::nullopt;
   std::optional<SmallVector<int64_t>> row = getConstantIntValues(at);
   if (!row)
     return std::nullopt;
-  return linearize(*row, computeStrides(tile.getShape().drop_back()));
+  return linearize(*row, computeStrides(tile.getShape().take_front(at.size())));
 }
 
 /// How a loop carries a tile that its body only reads and writes by rows.
 struct CarriedTile {
   unsigned iterArg;
   VectorType type;
+  /// The rank of the positions of its rows (rank - 1 for rows of lanes).
+  unsigned positionRank;
   /// The body's row reads of the carried tile.
   SmallVector<vector::ExtractOp> reads;
   /// The value the body yields for each row.
@@ -47,14 +51,21 @@ std::optional<CarriedTile> carriedTile(scf::ForOp loop, unsigned index) {
   auto type = dyn_cast<VectorType>(arg.getType());
   if (!type || type.getRank() < 2 || type.isScalable())
     return std::nullopt;
-  CarriedTile tile{index, type, {}, {}};
+  auto firstInsert =
+      loop.getYieldedValues()[index].getDefiningOp<vector::InsertOp>();
+  if (!firstInsert || firstInsert.getMixedPosition().empty() ||
+      firstInsert.getMixedPosition().size() >= size_t(type.getRank()))
+    return std::nullopt;
+  unsigned positionRank = firstInsert.getMixedPosition().size();
+  CarriedTile tile{index, type, positionRank, {}, {}};
   for (Operation *user : arg.getUsers()) {
     auto read = dyn_cast<vector::ExtractOp>(user);
-    if (!read || !rowIndex(type, read.getMixedPosition()))
+    if (!read || !rowIndex(type, positionRank, read.getMixedPosition()))
       return std::nullopt;
     tile.reads.push_back(read);
   }
-  int64_t rows = ShapedType::getNumElements(type.getShape().drop_back());
+  int64_t rows =
+      ShapedType::getNumElements(type.getShape().take_front(positionRank));
   tile.yielded.assign(rows, nullptr);
   int64_t found = 0;
   Value chain = loop.getYieldedValues()[index];
@@ -62,7 +73,8 @@ std::optional<CarriedTile> carriedTile(scf::ForOp loop, unsigned index) {
     auto insert = chain.getDefiningOp<vector::InsertOp>();
     if (!insert || !chain.hasOneUse())
       return std::nullopt;
-    std::optional<int64_t> row = rowIndex(type, insert.getMixedPosition());
+    std::optional<int64_t> row =
+        rowIndex(type, positionRank, insert.getMixedPosition());
     if (!row)
       return std::nullopt;
     // A later insert of the same row overwrote this one.
@@ -76,25 +88,27 @@ std::optional<CarriedTile> carriedTile(scf::ForOp loop, unsigned index) {
 }
 
 /// The positions of a tile's rows, in row-major order (that of rowIndex).
-StaticTileOffsetRange rowPositions(VectorType tile) {
-  return StaticTileOffsetRange(tile.getShape().drop_back(),
-                               SmallVector<int64_t>(tile.getRank() - 1, 1));
+StaticTileOffsetRange rowPositions(VectorType tile, unsigned positionRank) {
+  return StaticTileOffsetRange(tile.getShape().take_front(positionRank),
+                               SmallVector<int64_t>(positionRank, 1));
 }
 
 /// The rows of `tile`, extracted at `builder`'s insertion point.
-SmallVector<Value> extractRows(OpBuilder &builder, Location loc, Value tile) {
+SmallVector<Value> extractRows(OpBuilder &builder, Location loc, Value tile,
+                               unsigned positionRank) {
   SmallVector<Value> rows;
   for (SmallVector<int64_t> position :
-       rowPositions(cast<VectorType>(tile.getType())))
+       rowPositions(cast<VectorType>(tile.getType()), positionRank))
     rows.push_back(vector::ExtractOp::create(builder, loc, tile, position));
   return rows;
 }
 
 /// `rows` inserted into a tile of `type` at `builder`'s insertion point.
 Value insertRows(OpBuilder &builder, Location loc, VectorType type,
-                 ValueRange rows) {
+                 unsigned positionRank, ValueRange rows) {
   Value tile = ub::PoisonOp::create(builder, loc, type);
-  for (auto [row, position] : llvm::zip_equal(rows, rowPositions(type)))
+  for (auto [row, position] :
+       llvm::zip_equal(rows, rowPositions(type, positionRank)))
     tile = vector::InsertOp::create(builder, loc, row, tile, position);
   return tile;
 }
@@ -107,8 +121,8 @@ scf::ForOp splitCarriedTile(RewriterBase &rewriter, scf::ForOp loop,
                             CarriedTile &tile) {
   Location loc = loop.getLoc();
   rewriter.setInsertionPoint(loop);
-  SmallVector<Value> inits =
-      extractRows(rewriter, loc, loop.getInitArgs()[tile.iterArg]);
+  SmallVector<Value> inits = extractRows(
+      rewriter, loc, loop.getInitArgs()[tile.iterArg], tile.positionRank);
   auto split = cast<scf::ForOp>(*loop.replaceWithAdditionalYields(
       rewriter, inits, /*replaceInitOperandUsesInLoop=*/false,
       [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
@@ -117,7 +131,9 @@ scf::ForOp splitCarriedTile(RewriterBase &rewriter, scf::ForOp loop,
   ValueRange rows = split.getRegionIterArgs().take_back(inits.size());
   VectorType type = tile.type;
   for (vector::ExtractOp read : tile.reads)
-    rewriter.replaceOp(read, rows[*rowIndex(type, read.getMixedPosition())]);
+    rewriter.replaceOp(
+        read,
+        rows[*rowIndex(type, tile.positionRank, read.getMixedPosition())]);
   BlockArgument carried = split.getRegionIterArgs()[tile.iterArg];
   auto yield = cast<scf::YieldOp>(split.getBody()->getTerminator());
   rewriter.modifyOpInPlace(yield,
@@ -128,7 +144,7 @@ scf::ForOp splitCarriedTile(RewriterBase &rewriter, scf::ForOp loop,
       split, [&] { split.getInitsMutable()[tile.iterArg].set(poison); });
 
   rewriter.setInsertionPointAfter(split);
-  Value joined = insertRows(rewriter, loc, type,
+  Value joined = insertRows(rewriter, loc, type, tile.positionRank,
                             split.getResults().take_back(inits.size()));
   rewriter.replaceAllUsesWith(split.getResult(tile.iterArg), joined);
   return split;

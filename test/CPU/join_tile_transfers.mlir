@@ -30,6 +30,28 @@ func.func @tile(%t: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 // -----
 
+// Blocks of two rows (netc::packsRows) join like rows: a 2x2x8 tile of two
+// 2x8 blocks is read and written once.
+// CHECK-LABEL: func @blocks
+// CHECK: %[[TILE:.*]] = vector.transfer_read {{.*}} : tensor<2x2x8xf32>, vector<2x2x8xf32>
+// CHECK-DAG: vector.extract %[[TILE]][0] : vector<2x8xf32> from vector<2x2x8xf32>
+// CHECK-DAG: vector.extract %[[TILE]][1] : vector<2x8xf32> from vector<2x2x8xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<2x2x8xf32>, tensor<2x2x8xf32>
+// CHECK-NOT: vector.transfer_write
+func.func @blocks(%t: tensor<2x2x8xf32>) -> tensor<2x2x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %pad = ub.poison : f32
+  %a = vector.transfer_read %t[%c0, %c0, %c0], %pad {in_bounds = [true, true]} : tensor<2x2x8xf32>, vector<2x8xf32>
+  %b = vector.transfer_read %t[%c1, %c0, %c0], %pad {in_bounds = [true, true]} : tensor<2x2x8xf32>, vector<2x8xf32>
+  %x = arith.addf %a, %b : vector<2x8xf32>
+  %w0 = vector.transfer_write %x, %t[%c0, %c0, %c0] {in_bounds = [true, true]} : vector<2x8xf32>, tensor<2x2x8xf32>
+  %w1 = vector.transfer_write %b, %w0[%c1, %c0, %c0] {in_bounds = [true, true]} : vector<2x8xf32>, tensor<2x2x8xf32>
+  return %w1 : tensor<2x2x8xf32>
+}
+
+// -----
+
 // Writes that miss a row stay rows (the missing row keeps its value), and
 // so do the reads.
 // CHECK-LABEL: func @partial

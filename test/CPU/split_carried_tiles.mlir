@@ -61,6 +61,29 @@ func.func @rewritten_row(%init: vector<2x4xf32>, %s: f32, %n: index) -> (f32, ve
 
 // -----
 
+// A tile of blocks of rows (2 filters by 2 rows of 8, whose rows
+// netc-pack-rows-in-vectors packs in pairs) is carried as its blocks.
+// CHECK-LABEL: func @blocks
+// CHECK: scf.for {{.*}} -> (vector<2x8xf32>, vector<2x8xf32>)
+// CHECK: arith.addf {{.*}} : vector<2x8xf32>
+func.func @blocks(%init: vector<2x2x8xf32>, %n: index) -> vector<2x2x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %poison = ub.poison : vector<2x2x8xf32>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%t = %init) -> (vector<2x2x8xf32>) {
+    %a = vector.extract %t[0] : vector<2x8xf32> from vector<2x2x8xf32>
+    %b = vector.extract %t[1] : vector<2x8xf32> from vector<2x2x8xf32>
+    %x = arith.addf %a, %b : vector<2x8xf32>
+    %y = arith.mulf %b, %b : vector<2x8xf32>
+    %w0 = vector.insert %x, %poison [0] : vector<2x8xf32> into vector<2x2x8xf32>
+    %w1 = vector.insert %y, %w0 [1] : vector<2x8xf32> into vector<2x2x8xf32>
+    scf.yield %w1 : vector<2x2x8xf32>
+  }
+  return %r : vector<2x2x8xf32>
+}
+
+// -----
+
 // Tiles the body reads other than by rows, or yields without writing every
 // row, or yields through a chain that something else reads, stay whole.
 // KEEP-LABEL: func @not_split
