@@ -236,6 +236,23 @@ static std::optional<RowLoops> rowLoops(linalg::LinalgOp op,
   return loops;
 }
 
+/// The extent of the vectorized tile's dimension next to the row: that of
+/// the innermost output dimension but the row whose tile (the thread's
+/// when the loops leave it whole) is more than 1.
+static int64_t innerRows(linalg::LinalgOp op, const CPUStrategy &strategy) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  for (AffineExpr e : llvm::reverse(out.getResults().drop_back())) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    int64_t extent = strategy.loopTiles[d]     ? strategy.loopTiles[d]
+                     : strategy.threadTiles[d] ? strategy.threadTiles[d]
+                                               : ranges[d];
+    if (extent != 1)
+      return extent;
+  }
+  return 1;
+}
+
 /// Tiles for the `block` and `cross` loops of extents `blockRange` and
 /// `crossRange` (divisors of them) with at most `budget` accumulators: the
 /// pair that loads least per FMA (a tile of b x c accumulators loads about
@@ -294,6 +311,17 @@ static std::optional<unsigned> contiguousReduction(linalg::LinalgOp op) {
       if (e.isFunctionOfDim(*reduction) && !isa<AffineDimExpr>(e))
         return std::nullopt;
   return reduction;
+}
+
+// Rows of 8 on 16 lanes would fill half of each register: 2 of them fill
+// one (4 rows of 4 likewise), for one FMA where there were two. Their rows
+// are loaded apart and joined in registers (a lane insert per row), where
+// the output's rows are contiguous they are stored as one.
+bool mlir::netc::packsRows(int64_t rows, int64_t rowLength,
+                           const CPUTarget &target) {
+  int64_t lanes = target.vectorWidth;
+  return rows > 1 && rowLength < lanes && lanes % rowLength == 0 &&
+         (rows * rowLength) % lanes == 0;
 }
 
 CPUStrategy mlir::netc::selectCPUStrategy(linalg::LinalgOp op,
@@ -366,20 +394,34 @@ CPUStrategy mlir::netc::selectCPUStrategy(linalg::LinalgOp op,
                              std::max<int64_t>(1, kThreadChunk / rowTile));
   tiles[rows->row] = rowTile;
   if (rows->block) {
+    auto tileBlock = [&](int64_t budget) {
+      if (rows->cross) {
+        auto [blockTile, crossTile] =
+            blockTiles(ranges[*rows->block], ranges[*rows->cross], budget);
+        tiles[*rows->block] = blockTile;
+        // Across threads, the cross loop goes in chunks of its tile.
+        if (threaded && *rows->cross == *threaded)
+          strategy.threadTiles[*threaded] = crossTile;
+        else
+          tiles[*rows->cross] = crossTile;
+      } else {
+        tiles[*rows->block] =
+            largestDivisorAtMost(ranges[*rows->block], budget);
+      }
+    };
     int64_t registersPerRow = llvm::divideCeil(rowTile, target.vectorWidth);
     int64_t budget =
         std::max<int64_t>(1, kAccumulatorRegisters / registersPerRow);
-    if (rows->cross) {
-      auto [blockTile, crossTile] =
-          blockTiles(ranges[*rows->block], ranges[*rows->cross], budget);
-      tiles[*rows->block] = blockTile;
-      // Across threads, the cross loop goes in chunks of its tile.
-      if (threaded && *rows->cross == *threaded)
-        strategy.threadTiles[*threaded] = crossTile;
-      else
-        tiles[*rows->cross] = crossTile;
-    } else {
-      tiles[*rows->block] = largestDivisorAtMost(ranges[*rows->block], budget);
+    tileBlock(budget);
+    // Rows packed several to a register hold as many more accumulators,
+    // if the larger tile still packs.
+    int64_t rowsPerRegister = target.vectorWidth / rowTile;
+    if (packsRows(innerRows(op, strategy), rowTile, target) &&
+        rowsPerRegister > 1) {
+      CPUStrategy smaller = strategy;
+      tileBlock(budget * rowsPerRegister);
+      if (!packsRows(innerRows(op, strategy), rowTile, target))
+        strategy = smaller;
     }
   }
   strategy.vectorize = true;

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
@@ -134,6 +135,31 @@ static void readStridedSliceSpans(RewriterBase &rewriter,
       getConstantIntValue(slice.getMixedStrides().back());
   if (!stride || slice.getSourceType().getRank() != slice.getType().getRank())
     return;
+  // A block of rows is read a row at a time, each row as below.
+  for (Operation *user : llvm::make_early_inc_range(slice->getUsers())) {
+    auto read = dyn_cast<vector::TransferReadOp>(user);
+    if (*stride == 1 || !read || read.getBase() != slice.getResult() ||
+        read.getVectorType().getRank() != 2 || read.getMask() ||
+        !read.getPermutationMap().isMinorIdentity())
+      continue;
+    rewriter.setInsertionPoint(read);
+    Location loc = read.getLoc();
+    VectorType block = read.getVectorType();
+    auto rowType =
+        VectorType::get(block.getShape().back(), block.getElementType());
+    Value rows = ub::PoisonOp::create(rewriter, loc, block);
+    for (int64_t r = 0; r < block.getDimSize(0); ++r) {
+      SmallVector<Value> indices(read.getIndices());
+      Value &rowIndex = indices.end()[-2];
+      rowIndex = affine::makeComposedAffineApply(
+          rewriter, loc, rewriter.getAffineDimExpr(0) + r, {rowIndex});
+      Value row = vector::TransferReadOp::create(
+          rewriter, loc, rowType, read.getBase(), indices, read.getPadding(),
+          ArrayRef<bool>{read.isDimInBounds(1)});
+      rows = vector::InsertOp::create(rewriter, loc, row, rows, r);
+    }
+    rewriter.replaceOp(read, rows);
+  }
   for (Operation *user : llvm::make_early_inc_range(slice->getUsers())) {
     auto read = dyn_cast<vector::TransferReadOp>(user);
     if (!read || read.getBase() != slice.getResult() ||
@@ -233,8 +259,10 @@ static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
 
 /// The shape each vector op is unrolled to: one row (the innermost
 /// dimension), so that a tile's accumulator is one register row per filter
-/// and a broadcast weight is one scalar load.
-static std::optional<SmallVector<int64_t>> rowShape(Operation *op) {
+/// and a broadcast weight is one scalar load; or the block of the two
+/// innermost dimensions where its short rows fill whole registers together.
+static std::optional<SmallVector<int64_t>> rowShape(Operation *op,
+                                                    const CPUTarget &target) {
   VectorType type;
   if (auto unrollable = dyn_cast<VectorUnrollOpInterface>(op))
     if (std::optional<SmallVector<int64_t>> shape =
@@ -242,18 +270,22 @@ static std::optional<SmallVector<int64_t>> rowShape(Operation *op) {
       type = VectorType::get(*shape, Float32Type::get(op->getContext()));
   if (!type || type.getRank() < 2)
     return std::nullopt;
+  ArrayRef<int64_t> shape = type.getShape();
   SmallVector<int64_t> row(type.getRank(), 1);
-  row.back() = type.getShape().back();
+  row.back() = shape.back();
+  if (packsRows(shape.end()[-2], shape.back(), target))
+    row.end()[-2] = shape.end()[-2];
   return row;
 }
 
-/// Unrolls the n-d vectors of vectorized tiles into rows and drops their
-/// leading unit dimensions.
-static LogicalResult unrollToRows(func::FuncOp func) {
+/// Unrolls the n-d vectors of vectorized tiles into rows (or blocks of
+/// rows) and drops their leading unit dimensions.
+static LogicalResult unrollToRows(func::FuncOp func, const CPUTarget &target) {
   MLIRContext *context = func.getContext();
   RewritePatternSet unroll(context);
   vector::populateVectorUnrollPatterns(
-      unroll, vector::UnrollVectorOptions().setNativeShapeFn(rowShape));
+      unroll, vector::UnrollVectorOptions().setNativeShapeFn(
+                  [&](Operation *op) { return rowShape(op, target); }));
   if (failed(applyPatternsGreedily(func, std::move(unroll))))
     return failure();
   // Broadcast reads become a read of the row and a broadcast, before the
@@ -291,7 +323,8 @@ struct NetcTileAndVectorize
       if (failed(applyStrategy(rewriter, op, strategy)))
         return signalPassFailure();
     }
-    if (failed(unrollToRows(getOperation())))
+    CPUTarget target = vectorWidth ? CPUTarget{vectorWidth} : CPUTarget::host();
+    if (failed(unrollToRows(getOperation(), target)))
       return signalPassFailure();
     SmallVector<tensor::ExtractSliceOp> slices;
     getOperation().walk(

@@ -58,13 +58,13 @@ void netc::buildKernelsPipeline(OpPassManager &pm) {
   pm.addPass(createNetcDeduplicateKernels());
 }
 
-void netc::buildCPUCodegenPipeline(OpPassManager &pm) {
+void netc::buildCPUCodegenPipeline(OpPassManager &pm, unsigned vectorWidth) {
   // A strategy per op from its kind and shapes (CPU/Strategy.cpp), then
   // applied: batches across threads, convolutions vectorized along rows.
   // Each function on its own, so that the functions share the cores.
   OpPassManager &function = pm.nest<func::FuncOp>();
-  function.addPass(createNetcSelectCPUStrategy());
-  function.addPass(createNetcTileAndVectorize());
+  function.addPass(createNetcSelectCPUStrategy({vectorWidth}));
+  function.addPass(createNetcTileAndVectorize({vectorWidth}));
   // exp, log and tanh of vectors as polynomials, not a libm call per lane.
   function.addPass(createNetcApproximateVectorMath());
   function.addPass(createCanonicalizerPass());
@@ -75,8 +75,11 @@ void netc::buildCPUCodegenPipeline(OpPassManager &pm) {
   function.addPass(createNetcJoinTileTransfers());
   // Accumulators out of the reduction loops: they stay in registers ...
   function.addPass(createLoopInvariantSubsetHoistingPass());
-  // ... a register per row.
+  // ... a register per row, or per block of rows shorter than a register
+  // that fill one together ...
   function.addPass(createNetcSplitCarriedTiles());
+  // ... computed as one vector.
+  function.addPass(createNetcPackRowsInVectors());
   function.addPass(createCanonicalizerPass());
 }
 
@@ -195,9 +198,12 @@ void netc::registerPipelines() {
                              "Outline each linalg op as a kernel function and "
                              "deduplicate the kernels",
                              buildKernelsPipeline);
-  PassPipelineRegistration<>("netc-cpu-codegen-pipeline",
-                             "Tile, thread and vectorize linalg on tensors",
-                             buildCPUCodegenPipeline);
+  PassPipelineRegistration<CPUCodegenOptions>(
+      "netc-cpu-codegen-pipeline",
+      "Tile, thread and vectorize linalg on tensors",
+      [](OpPassManager &pm, const CPUCodegenOptions &options) {
+        buildCPUCodegenPipeline(pm, options.vectorWidth);
+      });
   PassPipelineRegistration<>("netc-bufferize-pipeline",
                              "Bufferize and free temporaries",
                              buildBufferizePipeline);

@@ -72,11 +72,12 @@ func.func @small(%p: tensor<250xf32>, %g: tensor<250xf32>) -> tensor<250xf32> {
 }
 
 // A convolution whose rows are 4 pixels (a residual block after two
-// poolings) still vectorizes along them, 4 filters times 4 rows a tile
-// (one register each); rows of 3 stay loops.
+// poolings) still vectorizes along them: 16 filters times 4 rows a tile,
+// the 4 rows of a filter packed into one 16-lane register
+// (netc-pack-rows-in-vectors); rows of 3 stay loops.
 // CHECK-LABEL: func @short_rows
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 4, 4, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 16, 4, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 // CHECK: linalg.conv_2d_nchw_fchw
 // CHECK-SAME: netc.strategy = {loops = array<i64: 0, 0, 0, 0, 0, 0, 0>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>}
 func.func @short_rows(%x: tensor<?x32x6x6xf32>, %w: tensor<32x32x3x3xf32>, %init: tensor<?x32x4x4xf32>,
@@ -90,11 +91,12 @@ func.func @short_rows(%x: tensor<?x32x6x6xf32>, %w: tensor<32x32x3x3xf32>, %init
 
 // The row-partial weight gradient partial[f, c, kh, kw, r] += dy[n, f, oh, r]
 // * x[n, c, oh + kh, r + kw]: rows of 8, and 4 input channels (which dy does
-// not read) times 4 filters (which x does not read) a tile. The filters are
-// also the threaded loop: the threads take them 4 at a time.
+// not read) times 8 filters (which x does not read) a tile, the rows of 2
+// channels packed in each register. The filters are also the threaded loop:
+// the threads take them 8 at a time.
 // CHECK-LABEL: func @weight_gradient
 // CHECK: linalg.generic
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 4, 1, 1, 8, 1, 1>, threads = array<i64: 4, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 4, 1, 1, 8, 1, 1>, threads = array<i64: 8, 0, 0, 0, 0, 0, 0>, vectorize}
 func.func @weight_gradient(%dy: tensor<?x32x8x8xf32>, %x: tensor<?x16x12x12xf32>,
                            %init: tensor<32x16x5x5x8xf32>) -> tensor<32x16x5x5x8xf32> {
   %0 = linalg.generic {

@@ -1,4 +1,5 @@
-// RUN: netc-opt %s --netc-cpu-codegen-pipeline | FileCheck %s
+// RUN: netc-opt %s --netc-cpu-codegen-pipeline="vector-width=16" | FileCheck %s
+// RUN: netc-opt %s --netc-cpu-codegen-pipeline="vector-width=8" | FileCheck %s --check-prefix=W8
 
 // The convolution strategy end to end (select with an explicit width, then
 // netc-tile-and-vectorize, canonicalization, netc-join-tile-transfers,
@@ -40,25 +41,40 @@ func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %b: tensor<
 }
 
 // A tile of 2 filters times 2 output rows (the loop the weights do not
-// read): four accumulators, and each step loads two input rows and two
-// weights, each used twice.
+// read): each step loads two input rows and two weights, each used twice.
+// On 16 lanes, the 2 rows of 8 of each filter are one vector (the two
+// input rows loaded as one 2x8 block): 2 accumulators of 16 lanes.
 // CHECK-LABEL: func @conv_rows
 // CHECK: scf.for {{.*}} step %c2
 // CHECK: scf.for {{.*}} step %c2
 // CHECK: scf.for {{.*}} step %c8
 // CHECK: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<2x2x8xf32>, vector<2x2x8xf32>
-// CHECK-COUNT-4: vector.extract %[[ACC]]{{.*}} : vector<8xf32> from vector<2x2x8xf32>
-// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<2x8xf32>, vector<8xf32>
+// CHECK-COUNT-2: vector.extract %[[ACC]]{{.*}} : vector<2x8xf32> from vector<2x2x8xf32>
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>)
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>)
+// CHECK: vector.transfer_read {{.*}} : tensor<2x8xf32>, vector<2x8xf32>
 // CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<2xf32>, vector<1xf32>
 // CHECK-NOT: vector.transfer_read
-// CHECK-COUNT-4: arith.addf {{.*}} : vector<8xf32>
+// CHECK-COUNT-2: arith.addf {{.*}} : vector<16xf32>
 // CHECK: scf.yield
 // CHECK: scf.yield
-// CHECK-COUNT-4: vector.to_elements {{.*}} : vector<8xf32>
-// CHECK: vector.from_elements {{.*}} : vector<2x2x8xf32>
+// CHECK-COUNT-2: vector.shape_cast {{.*}} : vector<16xf32> to vector<2x8xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<2x2x8xf32>, tensor<2x2x8xf32>
+// On 8 lanes, each row fills a register: 4 accumulators.
+// W8-LABEL: func @conv_rows
+// W8: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<2x2x8xf32>, vector<2x2x8xf32>
+// W8-COUNT-4: vector.extract %[[ACC]]{{.*}} : vector<8xf32> from vector<2x2x8xf32>
+// W8: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// W8: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// W8-COUNT-2: vector.transfer_read {{.*}} : tensor<2x8xf32>, vector<8xf32>
+// W8-COUNT-2: vector.transfer_read {{.*}} : tensor<2xf32>, vector<1xf32>
+// W8-NOT: vector.transfer_read
+// W8-COUNT-4: arith.addf {{.*}} : vector<8xf32>
+// W8: scf.yield
+// W8: scf.yield
+// W8-COUNT-4: vector.to_elements {{.*}} : vector<8xf32>
+// W8: vector.from_elements {{.*}} : vector<2x2x8xf32>
+// W8: vector.transfer_write {{.*}} : vector<2x2x8xf32>, tensor<2x2x8xf32>
 func.func @conv_rows(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>,
          netc.strategy = {loops = array<i64: 0, 2, 2, 8, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}}

@@ -46,13 +46,21 @@ def NetcTileAndVectorize : Pass<"netc-tile-and-vectorize", "func::FuncOp"> {
     `scf.for`; and where `vectorize` is set, drops the unit loops of the
     innermost tile and vectorizes it; the pipeline's hoisting then keeps
     the accumulator in registers across the reduction loops. Strategies
-    are removed as they are applied.
+    are removed as they are applied. The tile's vector ops are unrolled to
+    rows, or, where rows shorter than a register fill whole ones together
+    (`netc::packsRows`), to blocks of rows (a `vector<2x8xf32>` on 16
+    lanes) that netc-pack-rows-in-vectors makes one vector.
   }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "unsigned", "0",
+           "f32 lanes of the target's vectors (0: the host's)">,
+  ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::ub::UBDialect",
     "::mlir::vector::VectorDialect",
   ];
 }
@@ -146,6 +154,34 @@ def NetcSplitCarriedTiles : Pass<"netc-split-carried-tiles", "func::FuncOp"> {
   }];
   let dependentDialects = [
     "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def NetcPackRowsInVectors : Pass<"netc-pack-rows-in-vectors", "func::FuncOp"> {
+  let summary = "Compute a tile's short rows together, in one vector";
+  let description = [{
+    Where a vectorized tile's rows are shorter than a register and fill
+    whole registers together (`netc::packsRows`: 2 rows of 8 lanes, or 4
+    of 4, on 16 lanes), netc-tile-and-vectorize unrolls the tile to blocks
+    of rows, and netc-split-carried-tiles carries each block through the
+    reduction loops. This pass computes each block as one 1-d vector:
+    elementwise ops (the FMAs), scalar broadcasts and loop-carried
+    blocks become ops on `vector<16xf32>` between `vector.shape_cast`s,
+    which canonicalization folds away between neighbours. What is left are
+    casts after the block's row reads and before its writes: the rows are
+    loaded apart and joined in registers, and stored apart.
+
+    ```mlir
+    %s = arith.addf %acc, %p : vector<2x8xf32>
+    // becomes
+    %a = vector.shape_cast %acc : vector<2x8xf32> to vector<16xf32>
+    %b = vector.shape_cast %p : vector<2x8xf32> to vector<16xf32>
+    %c = arith.addf %a, %b : vector<16xf32>
+    %s = vector.shape_cast %c : vector<16xf32> to vector<2x8xf32>
+    ```
+  }];
+  let dependentDialects = [
     "::mlir::vector::VectorDialect",
   ];
 }

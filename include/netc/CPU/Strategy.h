@@ -39,6 +39,11 @@ struct CPUTarget {
 /// The strategy for `op` on `target`.
 CPUStrategy selectCPUStrategy(linalg::LinalgOp op, const CPUTarget &target);
 
+/// Whether a vectorized tile's `rows` rows of `rowLength` lanes (its two
+/// innermost dimensions) are computed as one vector rather than a vector per
+/// row: rows shorter than a register, that fill whole registers together.
+bool packsRows(int64_t rows, int64_t rowLength, const CPUTarget &target);
+
 } // namespace mlir::netc
 
 #endif // NETC_CPU_STRATEGY_H

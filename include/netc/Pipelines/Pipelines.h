@@ -36,9 +36,17 @@ void buildNetcToLinalgPipeline(OpPassManager &pm,
 /// one, so that what follows compiles each distinct kernel once.
 void buildKernelsPipeline(OpPassManager &pm);
 
+struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
+  Option<unsigned> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes of the target's vectors (0: the host's)"),
+      llvm::cl::init(0)};
+};
+
 /// The CPU code-generation stage on linalg on tensors: a strategy per op,
-/// then tiling across threads, loop tiling and vectorization.
-void buildCPUCodegenPipeline(OpPassManager &pm);
+/// then tiling across threads, loop tiling and vectorization, for vectors of
+/// `vectorWidth` f32 lanes (0: the host's).
+void buildCPUCodegenPipeline(OpPassManager &pm, unsigned vectorWidth = 0);
 
 /// Turns tensors into buffers: one-shot bufferization across functions, then
 /// explicit deallocation of every temporary.
