@@ -357,6 +357,67 @@ static Value sliceAt(OpBuilder &b, Location loc, Value value,
       sizes, strides);
 }
 
+/// Accumulates the stride-1 convolution of `input` with `weight` into
+/// `init` (buildConvolution) where only `input`'s rows (first spatial
+/// dimension) in [first, end) may be nonzero. Where a quarter or more of what
+/// the kernel rows meet is zero rows (the input gradient of a valid 5x5
+/// convolution of an 8-row result: its rows padded by 4 zeros on each
+/// side), each kernel row is a convolution of its own, on the output rows
+/// whose window holds nonzero rows, accumulated into those rows. `end` is
+/// dynamic where the zero rows are not known.
+static Value buildRowBandedConvolution(OpBuilder &b, Location loc,
+                                       const ConvStrides &cs, Value input,
+                                       Value weight, Value init, int64_t first,
+                                       int64_t end) {
+  auto initType = cast<RankedTensorType>(init.getType());
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  int64_t rows = initType.getDimSize(2), kernelRows = weightType.getDimSize(2);
+  int64_t dilation = cs.dilation[0];
+  auto band = [&](int64_t k) -> std::pair<int64_t, int64_t> {
+    return {std::max<int64_t>(0, first - k * dilation),
+            std::min<int64_t>(rows, end - k * dilation)};
+  };
+  int64_t met = 0;
+  if (!ShapedType::isDynamic(end))
+    for (int64_t k = 0; k < kernelRows; ++k) {
+      auto [low, high] = band(k);
+      met += std::max<int64_t>(0, high - low);
+    }
+  if (ShapedType::isDynamic(end) || 3 * rows * kernelRows < 4 * met)
+    return buildConvolution(b, loc, cs, input, weight, init);
+
+  auto shapeWithRows = [](RankedTensorType type, int64_t rows) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape[2] = rows;
+    return shape;
+  };
+  auto atRow = [&](int64_t row) {
+    SmallVector<int64_t> offsets(initType.getRank(), 0);
+    offsets[2] = row;
+    return offsets;
+  };
+  auto inputType = cast<RankedTensorType>(input.getType());
+  Value acc = init;
+  for (int64_t k = 0; k < kernelRows; ++k) {
+    auto [low, high] = band(k);
+    if (low >= high)
+      continue;
+    Value rowsIn = sliceAt(b, loc, input, atRow(low + k * dilation),
+                           shapeWithRows(inputType, high - low));
+    Value kernelRow =
+        sliceAt(b, loc, weight, atRow(k), shapeWithRows(weightType, 1));
+    auto outType = RankedTensorType::get(shapeWithRows(initType, high - low),
+                                         initType.getElementType());
+    auto rowsOut = cast<tensor::ExtractSliceOp>(
+        sliceAt(b, loc, acc, atRow(low), outType.getShape()).getDefiningOp());
+    Value sum = buildConvolution(b, loc, cs, rowsIn, kernelRow, rowsOut);
+    acc = tensor::InsertSliceOp::create(
+        b, loc, sum, acc, rowsOut.getMixedOffsets(), rowsOut.getMixedSizes(),
+        rowsOut.getMixedStrides());
+  }
+  return acc;
+}
+
 /// The gradient of the padded input (N, C, *padded) from the result gradient
 /// `dy` (N, F, *out): the transposed convolution
 ///   dxp[n, c, p] = sum over f in c's group and o * stride + k * dilation = p
@@ -422,10 +483,21 @@ static Value buildInputGrad(OpBuilder &b, Location loc, ConvInputGradOp op,
 
   SmallVector<int64_t> ones(spatial, 1);
   ConvStrides transposed{ones, op.getDilation(), groups};
+  // The rows of the window that hold `dy` (the rest are zeros): along the
+  // first spatial dimension, where `dy` is not spread out by a stride and
+  // that dimension is not the rows themselves (1-d).
+  auto rowsOfDy = [&](int64_t windowOffset) -> std::pair<int64_t, int64_t> {
+    if (spatial < 2 || op.getStride()[0] != 1)
+      return {0, ShapedType::kDynamic};
+    int64_t first = offsets[2] - windowOffset;
+    return {first, first + dyType.getDimSize(2)};
+  };
   if (!interiorOnly) {
     Value init = createFilled(
         b, loc, RankedTensorType::get(paddedShape, b.getF32Type()), dy, zero);
-    return buildConvolution(b, loc, transposed, spread, flipped, init);
+    auto [first, end] = rowsOfDy(0);
+    return buildRowBandedConvolution(b, loc, transposed, spread, flipped, init,
+                                     first, end);
   }
   // Input position i is padded position i + low: the window of `spread`
   // from low on, of extent input + halo.
@@ -436,8 +508,10 @@ static Value buildInputGrad(OpBuilder &b, Location loc, ConvInputGradOp op,
     windowShape.push_back(inputType.getDimSize(d + 2) + offsets[d + 2]);
   }
   Value window = sliceAt(b, loc, spread, windowOffsets, windowShape);
-  return buildConvolution(b, loc, transposed, window, flipped,
-                          createFilled(b, loc, inputType, dy, zero));
+  auto [first, end] = rowsOfDy(windowOffsets[2]);
+  return buildRowBandedConvolution(b, loc, transposed, window, flipped,
+                                   createFilled(b, loc, inputType, dy, zero),
+                                   first, end);
 }
 
 /// A copy of the window of `value` at `offsets` shaped like `type`, in a

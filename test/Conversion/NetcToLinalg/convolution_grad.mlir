@@ -52,17 +52,51 @@ func.func @input_grad_depthwise(%dy: tensor<?x3x8xf32>, %w: tensor<3x1x3xf32>) -
 
 // Groups: the weight is transposed within each group,
 // wt[c, f, k] = w[(c floordiv C/G) * F/G + f, c mod C/G, kernel - 1 - k], and
-// a grouped 2-d convolution runs as linalg.conv_2d_ngchw_gfchw.
+// a grouped 2-d convolution runs as linalg.conv_2d_ngchw_gfchw (one per
+// kernel row, see @input_grad_row_bands).
 // CHECK-DAG:   #[[FLIP:.*]] = affine_map<(d0, d1, d2, d3) -> ((d0 floordiv 2) * 3 + d1, d0 mod 2, -d2 + 2, -d3 + 2)>
 // CHECK-LABEL: func @input_grad_grouped2d
 // CHECK:       linalg.generic {indexing_maps = [#[[FLIP]], {{.*}}]{{.*}} ins(%arg1 : tensor<6x2x3x3xf32>) outs(%{{.*}} : tensor<4x3x3x3xf32>)
-// CHECK:       linalg.conv_2d_ngchw_gfchw {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x2x3x9x9xf32>, tensor<2x2x3x3x3xf32>) outs(%{{.*}} : tensor<?x2x2x7x7xf32>)
+// CHECK-COUNT-3: linalg.conv_2d_ngchw_gfchw {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x2x3x5x9xf32>, tensor<2x2x3x1x3xf32>) outs(%{{.*}} : tensor<?x2x2x5x7xf32>)
+// CHECK-NOT:   linalg.conv_2d_ngchw_gfchw
 func.func @input_grad_grouped2d(%dy: tensor<?x6x5x5xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<?x4x7x7xf32> {
   %dx = netc.conv_input_grad %dy, %w {dilation = array<i64: 1, 1>, groups = 2 : i64,
           padding_high = array<i64: 0, 0>, padding_low = array<i64: 0, 0>,
           padding_mode = #netc<padding_mode zeros>, stride = array<i64: 1, 1>}
         : (tensor<?x6x5x5xf32>, tensor<6x2x3x3xf32>) -> tensor<?x4x7x7xf32>
   return %dx : tensor<?x4x7x7xf32>
+}
+
+// -----
+
+// A valid convolution's input gradient is that of the result gradient
+// padded by kernel - 1 zeros on each side: for a 5x5 kernel on 8 rows, a
+// third of the rows each kernel row meets would be zeros. Each kernel row
+// runs as a convolution of its own (kernel 1x5), on the 8 rows of the
+// result gradient, accumulated into the 8 output rows they reach: kernel
+// row k (of the flipped weight) into rows 4 - k to 12 - k.
+// CHECK-LABEL: func @input_grad_row_bands
+// CHECK:       %[[SPREAD0:.*]] = linalg.fill {{.*}} -> tensor<?x3x16x16xf32>
+// CHECK:       %[[SPREAD:.*]] = tensor.insert_slice %{{.*}} into %[[SPREAD0]][0, 0, 4, 4]
+// CHECK:       %[[FLIPPED:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3x5x5xf32>)
+// CHECK:       %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<?x2x12x12xf32>
+// CHECK:       %[[ROWS:.*]] = tensor.extract_slice %{{.*}}[0, 0, 4, 0] [%{{.*}}, 3, 8, 16] [1, 1, 1, 1]
+// CHECK:       %[[K0:.*]] = tensor.extract_slice %[[FLIPPED]][0, 0, 0, 0] [2, 3, 1, 5] [1, 1, 1, 1]
+// CHECK:       %[[OUT0:.*]] = tensor.extract_slice %[[ZEROS]][0, 0, 4, 0] [%{{.*}}, 2, 8, 12] [1, 1, 1, 1]
+// CHECK:       %[[SUM0:.*]] = linalg.conv_2d_nchw_fchw {{.*}} ins(%[[ROWS]], %[[K0]] : tensor<?x3x8x16xf32>, tensor<2x3x1x5xf32>) outs(%[[OUT0]] : tensor<?x2x8x12xf32>)
+// CHECK:       %[[ACC0:.*]] = tensor.insert_slice %[[SUM0]] into %[[ZEROS]][0, 0, 4, 0] [%{{.*}}, 2, 8, 12] [1, 1, 1, 1]
+// CHECK:       tensor.extract_slice %[[FLIPPED]][0, 0, 1, 0] [2, 3, 1, 5]
+// CHECK:       %[[OUT1:.*]] = tensor.extract_slice %[[ACC0]][0, 0, 3, 0] [%{{.*}}, 2, 8, 12]
+// CHECK:       linalg.conv_2d_nchw_fchw {{.*}} outs(%[[OUT1]] : tensor<?x2x8x12xf32>)
+// CHECK-COUNT-3: linalg.conv_2d_nchw_fchw {{.*}} : tensor<?x3x8x16xf32>, tensor<2x3x1x5xf32>) outs(%{{.*}} : tensor<?x2x8x12xf32>)
+// CHECK:       %[[DX:.*]] = tensor.insert_slice %{{.*}}[0, 0, 0, 0] [%{{.*}}, 2, 8, 12] [1, 1, 1, 1]
+// CHECK:       return %[[DX]]
+func.func @input_grad_row_bands(%dy: tensor<?x3x8x8xf32>, %w: tensor<3x2x5x5xf32>) -> tensor<?x2x12x12xf32> {
+  %dx = netc.conv_input_grad %dy, %w {dilation = array<i64: 1, 1>, groups = 1 : i64,
+          padding_high = array<i64: 0, 0>, padding_low = array<i64: 0, 0>,
+          padding_mode = #netc<padding_mode zeros>, stride = array<i64: 1, 1>}
+        : (tensor<?x3x8x8xf32>, tensor<3x2x5x5xf32>) -> tensor<?x2x12x12xf32>
+  return %dx : tensor<?x2x12x12xf32>
 }
 
 // -----
