@@ -240,6 +240,18 @@ static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
       return op->emitOpError("could not be tiled across threads");
     op = *tiled;
   }
+  if (anyTiled(strategy.chunkTiles)) {
+    scf::SCFTilingOptions chunking;
+    chunking.setTileSizes(
+        getAsIndexOpFoldResult(op->getContext(), strategy.chunkTiles));
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> chunked =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(*op), chunking);
+    if (failed(chunked))
+      return op->emitOpError("could not be tiled in chunks");
+    rewriter.replaceOp(op, chunked->replacements);
+    op = cast<linalg::LinalgOp>(chunked->tiledOps.front());
+  }
   if (!anyTiled(strategy.loopTiles))
     return success();
   scf::SCFTilingOptions tiling;

@@ -120,3 +120,38 @@ func.func @strided_pool(%x: tensor<?x10x24x24xf32>, %init: tensor<?x10x12x12xf32
          ins(%x, %window : tensor<?x10x24x24xf32>, tensor<2x2xf32>) outs(%init : tensor<?x10x12x12xf32>) -> tensor<?x10x12x12xf32>
   return %0 : tensor<?x10x12x12xf32>
 }
+
+// A weight gradient with chunks of the batch: the threads take 4 filters
+// each; within a thread, a loop over chunks of 4 images (the last one
+// shorter) carries the whole partial result, and in each chunk every tile
+// (4 channels of 8-pixel rows, two channels a register) sums the chunk's
+// images, loading its accumulators from the result and storing them back.
+// CHECK-LABEL: func @weight_gradient_chunks
+// CHECK: %[[BATCH:.*]] = tensor.dim
+// CHECK: scf.forall (%{{.*}}) = (0) to (8) step (4)
+// CHECK: scf.for %[[CHUNK:.*]] = %c0 to %[[BATCH]] step %c4 iter_args(%{{.*}}) -> (tensor<4x4x5x5x8xf32>)
+// CHECK: %[[IMAGES:.*]] = affine.min {{.*}}(%[[CHUNK]])[%[[BATCH]]]
+// CHECK: scf.for {{.*}} to %c5 step %c1
+// CHECK: scf.for {{.*}} to %c5 step %c1
+// CHECK: vector.transfer_read {{.*}} : tensor<4x4x8xf32>, vector<4x4x8xf32>
+// CHECK: scf.for {{.*}} = %c0 to %[[IMAGES]] step %c1 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1
+// CHECK-COUNT-4: arith.mulf {{.*}} : vector<32xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<4x4x8xf32>, tensor<4x4x8xf32>
+func.func @weight_gradient_chunks(%dy: tensor<?x8x8x8xf32>, %x: tensor<?x4x12x12xf32>,
+                                  %init: tensor<8x4x5x5x8xf32>) -> tensor<8x4x5x5x8xf32> {
+  %0 = linalg.generic {
+      indexing_maps = [affine_map<(f, c, kh, kw, r, n, oh) -> (n, f, oh, r)>,
+                       affine_map<(f, c, kh, kw, r, n, oh) -> (n, c, oh + kh, r + kw)>,
+                       affine_map<(f, c, kh, kw, r, n, oh) -> (f, c, kh, kw, r)>],
+      iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%dy, %x : tensor<?x8x8x8xf32>, tensor<?x4x12x12xf32>) outs(%init : tensor<8x4x5x5x8xf32>)
+      attrs = {netc.strategy = {chunks = array<i64: 0, 0, 0, 0, 0, 4, 0>, loops = array<i64: 0, 4, 1, 1, 8, 1, 1>,
+                                threads = array<i64: 4, 0, 0, 0, 0, 0, 0>, vectorize}} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4x5x5x8xf32>
+  return %0 : tensor<8x4x5x5x8xf32>
+}

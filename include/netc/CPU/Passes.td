@@ -20,6 +20,9 @@ def NetcSelectCPUStrategy
       separate threads (0: loop not tiled). The batch loop, where the op has
       a dynamic one, else the first parallel loop of enough work.
     - `loops`: tile sizes of the `scf.for` nest inside one thread's tile.
+    - `chunks` (optional): tile sizes of an `scf.for` around that nest: a
+      reduction over the batch in chunks of images that stay in cache while
+      every tile of the result reads them.
     - `vectorize`: present when the tile is vectorized.
 
     ```mlir
@@ -42,8 +45,8 @@ def NetcTileAndVectorize : Pass<"netc-tile-and-vectorize", "func::FuncOp"> {
   let description = [{
     For each linalg op with a `netc.strategy`: tiles its `threads` loops
     into an `scf.forall`, fusing the producers of its destination (fills,
-    broadcast biases) into the tile; tiles the thread's tile by `loops` into
-    `scf.for`; and where `vectorize` is set, drops the unit loops of the
+    broadcast biases) into the tile; tiles the thread's tile by `chunks`
+    (if any) and then by `loops` into `scf.for`; and where `vectorize` is set, drops the unit loops of the
     innermost tile and vectorizes it; the pipeline's hoisting then keeps
     the accumulator in registers across the reduction loops. Strategies
     are removed as they are applied. The tile's vector ops are unrolled to

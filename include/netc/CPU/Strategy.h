@@ -20,6 +20,10 @@ struct CPUStrategy {
   SmallVector<int64_t> threadTiles;
   /// Tile sizes of the scf.for nest inside a thread's tile (0: untiled).
   SmallVector<int64_t> loopTiles;
+  /// Tile sizes of an scf.for around that nest (0: untiled; empty: none):
+  /// a reduction over the batch in chunks of images whose inputs stay in
+  /// cache while every tile of the result reads them.
+  SmallVector<int64_t> chunkTiles;
   /// Whether the innermost tile is vectorized.
   bool vectorize = false;
 
