@@ -230,6 +230,21 @@ static LogicalResult vectorizeTile(RewriterBase &rewriter,
   return success();
 }
 
+/// Tiles `op` by `tiles` into an scf.for nest. Returns the tiled op.
+static FailureOr<linalg::LinalgOp> tileInLoops(RewriterBase &rewriter,
+                                               linalg::LinalgOp op,
+                                               ArrayRef<int64_t> tiles) {
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(getAsIndexOpFoldResult(op->getContext(), tiles));
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> result =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(*op), tiling);
+  if (failed(result))
+    return failure();
+  rewriter.replaceOp(op, result->replacements);
+  return cast<linalg::LinalgOp>(result->tiledOps.front());
+}
+
 /// Applies `strategy` to `op`.
 static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const CPUStrategy &strategy) {
@@ -241,32 +256,21 @@ static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
     op = *tiled;
   }
   if (anyTiled(strategy.chunkTiles)) {
-    scf::SCFTilingOptions chunking;
-    chunking.setTileSizes(
-        getAsIndexOpFoldResult(op->getContext(), strategy.chunkTiles));
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTilingResult> chunked =
-        scf::tileUsingSCF(rewriter, cast<TilingInterface>(*op), chunking);
-    if (failed(chunked))
+    FailureOr<linalg::LinalgOp> chunk =
+        tileInLoops(rewriter, op, strategy.chunkTiles);
+    if (failed(chunk))
       return op->emitOpError("could not be tiled in chunks");
-    rewriter.replaceOp(op, chunked->replacements);
-    op = cast<linalg::LinalgOp>(chunked->tiledOps.front());
+    op = *chunk;
   }
   if (!anyTiled(strategy.loopTiles))
     return success();
-  scf::SCFTilingOptions tiling;
-  tiling.setTileSizes(
-      getAsIndexOpFoldResult(op->getContext(), strategy.loopTiles));
-  rewriter.setInsertionPoint(op);
-  FailureOr<scf::SCFTilingResult> result =
-      scf::tileUsingSCF(rewriter, cast<TilingInterface>(*op), tiling);
-  if (failed(result))
+  FailureOr<linalg::LinalgOp> tile =
+      tileInLoops(rewriter, op, strategy.loopTiles);
+  if (failed(tile))
     return op->emitOpError("could not be tiled");
-  rewriter.replaceOp(op, result->replacements);
-  auto tile = cast<linalg::LinalgOp>(result->tiledOps.front());
   if (!strategy.vectorize)
     return success();
-  return vectorizeTile(rewriter, tile);
+  return vectorizeTile(rewriter, *tile);
 }
 
 /// The shape each vector op is unrolled to: one row (the innermost
