@@ -359,16 +359,19 @@ static Value sliceAt(OpBuilder &b, Location loc, Value value,
 
 /// Accumulates the stride-1 convolution of `input` with `weight` into
 /// `init` (buildConvolution) where only `input`'s rows (first spatial
-/// dimension) in [first, end) may be nonzero. Where a quarter or more of what
+/// dimension) in `nonzero` = [first, end) may be nonzero (none: where they
+/// are not known). Where a quarter or more of what
 /// the kernel rows meet is zero rows (the input gradient of a valid 5x5
 /// convolution of an 8-row result: its rows padded by 4 zeros on each
 /// side), each kernel row is a convolution of its own, on the output rows
-/// whose window holds nonzero rows, accumulated into those rows. `end` is
-/// dynamic where the zero rows are not known.
-static Value buildRowBandedConvolution(OpBuilder &b, Location loc,
-                                       const ConvStrides &cs, Value input,
-                                       Value weight, Value init, int64_t first,
-                                       int64_t end) {
+/// whose window holds nonzero rows, accumulated into those rows.
+static Value
+buildRowBandedConvolution(OpBuilder &b, Location loc, const ConvStrides &cs,
+                          Value input, Value weight, Value init,
+                          std::optional<std::pair<int64_t, int64_t>> nonzero) {
+  if (!nonzero)
+    return buildConvolution(b, loc, cs, input, weight, init);
+  auto [first, end] = *nonzero;
   auto initType = cast<RankedTensorType>(init.getType());
   auto weightType = cast<RankedTensorType>(weight.getType());
   int64_t rows = initType.getDimSize(2), kernelRows = weightType.getDimSize(2);
@@ -378,12 +381,11 @@ static Value buildRowBandedConvolution(OpBuilder &b, Location loc,
             std::min<int64_t>(rows, end - k * dilation)};
   };
   int64_t met = 0;
-  if (!ShapedType::isDynamic(end))
-    for (int64_t k = 0; k < kernelRows; ++k) {
-      auto [low, high] = band(k);
-      met += std::max<int64_t>(0, high - low);
-    }
-  if (ShapedType::isDynamic(end) || 3 * rows * kernelRows < 4 * met)
+  for (int64_t k = 0; k < kernelRows; ++k) {
+    auto [low, high] = band(k);
+    met += std::max<int64_t>(0, high - low);
+  }
+  if (3 * rows * kernelRows < 4 * met)
     return buildConvolution(b, loc, cs, input, weight, init);
 
   auto shapeWithRows = [](RankedTensorType type, int64_t rows) {
@@ -406,10 +408,9 @@ static Value buildRowBandedConvolution(OpBuilder &b, Location loc,
                            shapeWithRows(inputType, high - low));
     Value kernelRow =
         sliceAt(b, loc, weight, atRow(k), shapeWithRows(weightType, 1));
-    auto outType = RankedTensorType::get(shapeWithRows(initType, high - low),
-                                         initType.getElementType());
     auto rowsOut = cast<tensor::ExtractSliceOp>(
-        sliceAt(b, loc, acc, atRow(low), outType.getShape()).getDefiningOp());
+        sliceAt(b, loc, acc, atRow(low), shapeWithRows(initType, high - low))
+            .getDefiningOp());
     Value sum = buildConvolution(b, loc, cs, rowsIn, kernelRow, rowsOut);
     acc = tensor::InsertSliceOp::create(
         b, loc, sum, acc, rowsOut.getMixedOffsets(), rowsOut.getMixedSizes(),
@@ -486,18 +487,18 @@ static Value buildInputGrad(OpBuilder &b, Location loc, ConvInputGradOp op,
   // The rows of the window that hold `dy` (the rest are zeros): along the
   // first spatial dimension, where `dy` is not spread out by a stride and
   // that dimension is not the rows themselves (1-d).
-  auto rowsOfDy = [&](int64_t windowOffset) -> std::pair<int64_t, int64_t> {
+  auto rowsOfDy =
+      [&](int64_t windowOffset) -> std::optional<std::pair<int64_t, int64_t>> {
     if (spatial < 2 || op.getStride()[0] != 1)
-      return {0, ShapedType::kDynamic};
+      return std::nullopt;
     int64_t first = offsets[2] - windowOffset;
-    return {first, first + dyType.getDimSize(2)};
+    return std::make_pair(first, first + dyType.getDimSize(2));
   };
   if (!interiorOnly) {
     Value init = createFilled(
         b, loc, RankedTensorType::get(paddedShape, b.getF32Type()), dy, zero);
-    auto [first, end] = rowsOfDy(0);
     return buildRowBandedConvolution(b, loc, transposed, spread, flipped, init,
-                                     first, end);
+                                     rowsOfDy(0));
   }
   // Input position i is padded position i + low: the window of `spread`
   // from low on, of extent input + halo.
@@ -508,10 +509,9 @@ static Value buildInputGrad(OpBuilder &b, Location loc, ConvInputGradOp op,
     windowShape.push_back(inputType.getDimSize(d + 2) + offsets[d + 2]);
   }
   Value window = sliceAt(b, loc, spread, windowOffsets, windowShape);
-  auto [first, end] = rowsOfDy(windowOffsets[2]);
   return buildRowBandedConvolution(b, loc, transposed, window, flipped,
                                    createFilled(b, loc, inputType, dy, zero),
-                                   first, end);
+                                   rowsOfDy(windowOffsets[2]));
 }
 
 /// A copy of the window of `value` at `offsets` shaped like `type`, in a

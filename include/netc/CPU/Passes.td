@@ -46,8 +46,8 @@ def NetcTileAndVectorize : Pass<"netc-tile-and-vectorize", "func::FuncOp"> {
     For each linalg op with a `netc.strategy`: tiles its `threads` loops
     into an `scf.forall`, fusing the producers of its destination (fills,
     broadcast biases) into the tile; tiles the thread's tile by `chunks`
-    (if any) and then by `loops` into `scf.for`; and where `vectorize` is set, drops the unit loops of the
-    innermost tile and vectorizes it; the pipeline's hoisting then keeps
+    (if any) and then by `loops` into `scf.for`; and where `vectorize` is
+    set, drops the unit loops of the innermost tile and vectorizes it; the pipeline's hoisting then keeps
     the accumulator in registers across the reduction loops. Strategies
     are removed as they are applied. The tile's vector ops are unrolled to
     rows, or, where rows shorter than a register fill whole ones together
