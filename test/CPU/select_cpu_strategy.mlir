@@ -1,4 +1,5 @@
 // RUN: netc-opt %s --netc-select-cpu-strategy=vector-width=16 | FileCheck %s
+// RUN: netc-opt %s --netc-select-cpu-strategy=vector-width=8 | FileCheck %s --check-prefix=W8
 
 // A stride-1 convolution: the batch on threads, then 12 pixels of an output
 // row (24 is not a whole number of 16-float vectors: its largest divisor
@@ -9,6 +10,11 @@
 // CHECK-LABEL: func @conv
 // CHECK: linalg.conv_2d_nchw_fchw
 // CHECK-SAME: netc.strategy = {loops = array<i64: 0, 5, 3, 12, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// On 8 lanes (AVX2) a row of 24 is three whole vectors, not a power-of-two
+// number: one vector of 8, and accumulators in 8 of AVX2's 16 registers
+// (2 filters x 4 rows).
+// W8-LABEL: func @conv
+// W8: netc.strategy = {loops = array<i64: 0, 2, 4, 8, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32> {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%x, %w : tensor<?x1x28x28xf32>, tensor<10x1x5x5xf32>) outs(%init : tensor<?x10x24x24xf32>) -> tensor<?x10x24x24xf32>
@@ -19,6 +25,9 @@ func.func @conv(%x: tensor<?x1x28x28xf32>, %w: tensor<10x1x5x5xf32>, %init: tens
 // CHECK-LABEL: func @relu
 // CHECK: linalg.generic
 // CHECK-SAME: netc.strategy = {loops = array<i64: 0, 1, 1, 12>, threads = array<i64: 1, 0, 0, 0>, vectorize}
+// On 8 lanes, rows of 6: pieces of 4 would not pack, one row to a tile.
+// W8-LABEL: func @relu
+// W8: netc.strategy = {loops = array<i64: 0, 1, 1, 6>, threads = array<i64: 1, 0, 0, 0>, vectorize}
 #id = affine_map<(n, c, h, w) -> (n, c, h, w)>
 func.func @relu(%x: tensor<?x10x12x12xf32>, %init: tensor<?x10x12x12xf32>) -> tensor<?x10x12x12xf32> {
   %zero = arith.constant 0.0 : f32
@@ -168,4 +177,20 @@ func.func @channel_variance(%x: tensor<?x64x8x8xf32>, %mean: tensor<64xf32>,
     linalg.yield %r : f64
   } -> tensor<64xf64>
   return %0 : tensor<64xf64>
+}
+
+// A 3x3 convolution on 12-pixel rows (residual's blocks). On 16 lanes a row
+// is one 12-lane vector (a 256-bit load and an insert). On 8 lanes it would
+// be two pieces of 6, each a 128-bit and a 64-bit load and an insert:
+// pieces of 4 instead, the 4 rows of a tile packed two to a register, 4
+// filters x 2 registers of accumulators.
+// CHECK-LABEL: func @rows_of_12
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 4, 4, 12, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// W8-LABEL: func @rows_of_12
+// W8: netc.strategy = {loops = array<i64: 0, 4, 4, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+func.func @rows_of_12(%x: tensor<?x16x14x14xf32>, %w: tensor<16x16x3x3xf32>, %init: tensor<?x16x12x12xf32>) -> tensor<?x16x12x12xf32> {
+  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<?x16x14x14xf32>, tensor<16x16x3x3xf32>) outs(%init : tensor<?x16x12x12xf32>) -> tensor<?x16x12x12xf32>
+  return %0 : tensor<?x16x12x12xf32>
 }

@@ -36,6 +36,15 @@ struct CPUStrategy {
 struct CPUTarget {
   /// f32 lanes of one vector register.
   int64_t vectorWidth;
+  /// Vector registers: 32 with AVX-512's 16 lanes, 16 with AVX2's and
+  /// SSE's narrower ones.
+  int64_t vectorRegisters() const { return vectorWidth >= 16 ? 32 : 16; }
+  /// Whether rows whose length is not a power of two load cheaply enough
+  /// to be vectors of their own: AVX-512 loads a row of 12 as 256 bits plus
+  /// a 128-bit insert; AVX2 a row of 6 as 128 + 64 bits and an insert, 2
+  /// lanes an instruction, half of what two rows of 4 packed in a register
+  /// load.
+  bool loadsOddRowsCheaply() const { return vectorWidth >= 16; }
   /// The host's: 16 lanes with AVX-512, 8 with AVX2, else 4.
   static CPUTarget host();
 };
