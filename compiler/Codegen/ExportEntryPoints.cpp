@@ -88,6 +88,25 @@ public:
                                              sizes, strides);
   }
 
+  /// Views the buffer at `pointer` as a row-major memref of `shape` from
+  /// element `slot * numel(shape)` on: slot `slot` of an array of them.
+  Value slot(Value pointer, ArrayRef<int64_t> shape, Value slot) {
+    Type elementType = cast<MemRefType>(pointer.getType()).getElementType();
+    SmallVector<int64_t> strides(shape.size(), 1);
+    for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * shape[i + 1];
+    int64_t numel = shape.empty() ? 1 : strides.front() * shape.front();
+    Value offset = arith::MulIOp::create(
+        b, loc, slot, arith::ConstantIndexOp::create(b, loc, numel));
+    auto type = MemRefType::get(
+        shape, elementType,
+        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides));
+    return memref::ReinterpretCastOp::create(
+        b, loc, type, pointer, offset,
+        getAsIndexOpFoldResult(b.getContext(), shape),
+        getAsIndexOpFoldResult(b.getContext(), strides));
+  }
+
   /// `arg(i)`, an i64, as an index.
   Value indexArg(unsigned i) {
     return arith::IndexCastOp::create(b, loc, b.getIndexType(), arg(i));
@@ -440,54 +459,321 @@ static func::FuncOp buildGradients(OpBuilder &b, func::FuncOp train,
   return gradients;
 }
 
+// Ranges of at most kMaxSamplesPerRange (Passes.h) samples: the activations
+// of 16 MNIST-sized samples stay in cache from one layer to the next, as in
+// the forward pass.
+/// Bytes all the ranges' gradients may take: a model whose gradients are
+/// larger than this runs its batch as one range.
+static constexpr int64_t kRangeGradientBytes = 64 << 20;
+
+/// Whether the training function treats every sample on its own but for
+/// its loss, a mean or a sum over the batch, and its parameters' gradients,
+/// sums over it: then ranges of the batch can compute their gradients apart
+/// and have them summed (weighted by their share of the batch where the
+/// loss is a mean). The loss's reduction if so. Batch statistics (batch
+/// norm's) and dropout masks drawn per element of the whole batch are not
+/// sample by sample.
+static std::optional<LossReduction>
+lossOverIndependentSamples(func::FuncOp train) {
+  std::optional<LossReduction> reduction;
+  WalkResult walk = train.walk([&](Operation *op) {
+    if (isa<BatchNormTrainOp, DropoutTrainOp>(op))
+      return WalkResult::interrupt();
+    if (auto loss = dyn_cast<CrossEntropyOp>(op))
+      reduction = loss.getReduction();
+    if (auto loss = dyn_cast<MseLossOp>(op))
+      reduction = loss.getReduction();
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return std::nullopt;
+  return reduction;
+}
+
+/// `<m>_gradients_samples(params, input, target, seed, partials, losses,
+/// [input_grad, input_grad_weight,] count, first, slot)`: the gradients
+/// (zeros between the parameters) and the loss of the `count` samples from
+/// sample `first` on, into slot `slot` of the arrays `partials` and
+/// `losses`; with `withInputGrad`, also the input gradient of those samples
+/// times `input_grad_weight` (the range's share of the batch, where the
+/// loss is a mean) into `input_grad` from sample `first` on.
+static func::FuncOp buildGradientsSamples(OpBuilder &b, func::FuncOp gradients,
+                                          const ModelSignature &sig,
+                                          Type targetElement,
+                                          bool withInputGrad) {
+  EntryPointBuilder e(b, gradients, sig);
+  Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
+  SmallVector<Type> arguments{f32, f32, pointerTo(targetElement),
+                              i64, f32, f32};
+  if (withInputGrad)
+    arguments.append({f32, b.getF32Type()});
+  unsigned countArg = arguments.size();
+  arguments.append({i64, i64, i64});
+  func::FuncOp samples =
+      e.create(sig.name + (withInputGrad ? "_gradients_samples_with_input_grad"
+                                         : "_gradients_samples"),
+               arguments, countArg);
+  markOutlined(samples);
+  Value first = e.indexArg(countArg + 1);
+  Value slot = e.indexArg(countArg + 2);
+  auto targetType = cast<RankedTensorType>(gradients.getArgumentTypes()[1]);
+  Value grads = e.slot(e.arg(4), {sig.paramFloats}, slot);
+  Value loss = e.slot(e.arg(5), {}, slot);
+  Value inputGrad;
+  Value inputGradDest;
+  if (withInputGrad) {
+    inputGrad = e.view(e.arg(6), e.batched(sig.inputShape), first);
+    inputGradDest = e.output(inputGrad);
+  } else {
+    inputGradDest = tensor::EmptyOp::create(
+        b, e.loc,
+        RankedTensorType::get(e.batched(sig.inputShape), b.getF32Type()),
+        ValueRange{arith::ConstantIndexOp::create(b, e.loc, 0)});
+  }
+  Value want = arith::ConstantIntOp::create(b, e.loc, withInputGrad, 1);
+  SmallVector<Value> operands{
+      e.read(e.view(e.arg(1), e.batched(sig.inputShape), first)),
+      e.read(e.view(e.arg(2), targetType.getShape(), first)),
+      e.arg(3),
+      want,
+      e.readPacked(e.arg(0)),
+      e.zeroFilled(e.output(grads)),
+      e.output(loss),
+      inputGradDest};
+  auto call = func::CallOp::create(b, e.loc, gradients, operands);
+  // Compiled once, shared by the entry points.
+  call.setNoInline(true);
+  e.write(call.getResult(0), grads);
+  e.write(call.getResult(1), loss);
+  if (withInputGrad) {
+    Value unweighted = call.getResult(2);
+    auto type = cast<RankedTensorType>(unweighted.getType());
+    Value weight = e.arg(7);
+    SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(type.getRank()));
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    auto weighted = linalg::GenericOp::create(
+        b, e.loc, type, ValueRange{unweighted}, ValueRange{inputGradDest}, maps,
+        iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value product = arith::MulFOp::create(nb, nloc, args[0], weight);
+          linalg::YieldOp::create(nb, nloc, product);
+        });
+    e.write(weighted.getResult(0), inputGrad);
+  }
+  e.finish();
+  return samples;
+}
+
 namespace {
-/// What a call of `<m>_gradients` gives the entry point.
+/// The functions that compute a model's gradients, and how its batch may
+/// be split.
+struct GradientFunctions {
+  func::FuncOp samples;
+  func::FuncOp samplesWithInputGrad;
+  /// The loss's reduction where ranges of the batch may compute their
+  /// gradients apart; none where the batch runs as one range.
+  std::optional<LossReduction> rangeReduction;
+};
+
+/// What computing the gradients gives the entry point.
 struct TrainingCall {
   Value loss;
-  SmallVector<Value> paramResults; ///< gradients, or updated buffers
-  Value packedResults;
-  Value inputGrad;
+  Value packedResults;             ///< the packed gradients
+  SmallVector<Value> paramResults; ///< each parameter's gradient
   SmallVector<Value> params;       ///< the parameters it was called with
 };
 } // namespace
 
-/// Calls `gradients` with the entry point's input/target/seed arguments, the
-/// packed parameters `params` and the destinations given.
-static TrainingCall callGradients(EntryPointBuilder &e, func::FuncOp gradients,
-                                  Value params, unsigned inputArg,
-                                  unsigned targetArg, unsigned seedArg,
-                                  Value wantInputGrad, Value gradsDest,
-                                  Value lossDest, Value inputGradDest) {
+/// The gradients and loss of the entry point's batch (pointer arguments
+/// `paramsArg`, holding the packed parameters `params`, `inputArg`,
+/// `targetArg`, seed `seedArg`), and with
+/// `inputGradArg` its input gradient written there where `wantInputGrad`.
+///
+/// The batch is cut into contiguous ranges of at most 16 samples, as many
+/// as the ranges' gradients fit in 64 MiB (one range where the samples are
+/// not independent), and the threads share them out: each computes the
+/// gradients of its ranges through the whole network without waiting for
+/// the other threads between layers. The ranges' gradients and losses,
+/// each weighted by its share of the batch for a mean, are then summed in
+/// range order: the results depend on the batch size, not on the thread
+/// count. One range is computed on the calling thread, each kernel's loops
+/// shared out among the threads.
+static TrainingCall
+computeGradients(EntryPointBuilder &e, const GradientFunctions &functions,
+                 unsigned paramsArg, Value params, unsigned inputArg,
+                 unsigned targetArg, unsigned seedArg,
+                 std::optional<unsigned> inputGradArg, Value wantInputGrad) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
   const ModelSignature &sig = e.sig;
-  auto targetType = cast<RankedTensorType>(gradients.getArgumentTypes()[1]);
-  SmallVector<int64_t> targetShape(targetType.getShape());
-  SmallVector<Value> operands{
-      e.read(e.view(e.arg(inputArg), e.batched(sig.inputShape))),
-      e.read(e.view(e.arg(targetArg), targetShape)),
-      e.arg(seedArg),
-      wantInputGrad,
-      params,
-      gradsDest,
-      lossDest,
-      inputGradDest};
-  auto call = func::CallOp::create(e.b, e.loc, gradients, operands);
-  // Compiled once, shared by the entry points.
-  call.setNoInline(true);
+  Type i64 = b.getI64Type(), f32 = b.getF32Type();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value).getResult();
+  };
+  Value unit = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
+  Value batch = arith::MaxSIOp::create(b, loc, e.batch, zero);
   TrainingCall result;
   result.params = e.unpack(params);
-  result.packedResults = call.getResult(0);
-  result.paramResults = e.unpack(call.getResult(0));
-  result.loss = call.getResult(1);
-  result.inputGrad = call.getResult(2);
+  // The samples functions write gradients and losses through these bare
+  // pointers to the arrays allocated below.
+  Value partialsPointer, lossesPointer;
+  auto asPointer = [&](Value buffer) {
+    return memref::ReinterpretCastOp::create(
+        b, loc, cast<MemRefType>(pointerTo(f32)), buffer, b.getIndexAttr(0),
+        ArrayRef<OpFoldResult>{}, ArrayRef<OpFoldResult>{});
+  };
+  auto callSamples = [&](Value count, Value first, Value slot,
+                         Value inputGradWeight) {
+    auto call = [&](func::FuncOp samples, bool withInputGrad) {
+      SmallVector<Value> operands{e.arg(paramsArg), e.arg(inputArg),
+                                  e.arg(targetArg), e.arg(seedArg),
+                                  partialsPointer,  lossesPointer};
+      if (withInputGrad)
+        operands.append({e.arg(*inputGradArg), inputGradWeight});
+      for (Value v : {count, first, slot})
+        operands.push_back(arith::IndexCastOp::create(b, loc, i64, v));
+      func::CallOp::create(b, loc, samples, operands).setNoInline(true);
+    };
+    if (!inputGradArg) {
+      call(functions.samples, false);
+      return;
+    }
+    auto ifWanted = scf::IfOp::create(b, loc, wantInputGrad,
+                                      /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifWanted.thenBlock());
+    call(functions.samplesWithInputGrad, true);
+    b.setInsertionPointToStart(ifWanted.elseBlock());
+    call(functions.samples, false);
+  };
+
+  if (!functions.rangeReduction) {
+    Value grads =
+        memref::AllocOp::create(b, loc, MemRefType::get({sig.paramFloats}, f32),
+                                b.getI64IntegerAttr(64));
+    Value loss = memref::AllocOp::create(b, loc, MemRefType::get({}, f32));
+    partialsPointer = asPointer(grads);
+    lossesPointer = asPointer(loss);
+    callSamples(batch, zero, zero, unit);
+    result.packedResults = e.read(grads);
+    result.paramResults = e.unpack(result.packedResults);
+    result.loss = e.read(loss);
+    return result;
+  }
+
+  int64_t maxRanges = std::max<int64_t>(
+      1, kRangeGradientBytes /
+             (std::max<int64_t>(sig.paramFloats, 1) * int64_t(sizeof(float))));
+  Value cacheSized =
+      arith::CeilDivUIOp::create(b, loc, batch, index(kMaxSamplesPerRange));
+  Value ranges = arith::MaxUIOp::create(
+      b, loc, one,
+      arith::MinUIOp::create(b, loc, cacheSized, index(maxRanges)));
+  Value partials = memref::AllocOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic, sig.paramFloats}, f32),
+      ValueRange{ranges}, b.getI64IntegerAttr(64));
+  Value losses = memref::AllocOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, f32), ValueRange{ranges});
+  partialsPointer = asPointer(partials);
+  lossesPointer = asPointer(losses);
+  // Range r is samples [r * batch / ranges, (r + 1) * batch / ranges).
+  auto boundary = [&](OpBuilder &builder, Value r) {
+    return arith::DivUIOp::create(
+        builder, loc, arith::MulIOp::create(builder, loc, r, batch), ranges);
+  };
+  // Range r's weight: its share of the batch for a mean, 1 for a sum. One
+  // range's is exactly 1.
+  bool mean = *functions.rangeReduction == LossReduction::mean;
+  auto weightOf = [&](OpBuilder &builder, Value r) -> Value {
+    if (!mean)
+      return arith::ConstantOp::create(builder, loc,
+                                       builder.getF32FloatAttr(1.0f));
+    Value next = arith::AddIOp::create(builder, loc, r, one);
+    Value count = arith::SubIOp::create(builder, loc, boundary(builder, next),
+                                        boundary(builder, r));
+    auto toFloat = [&](Value v) {
+      return arith::UIToFPOp::create(
+          builder, loc, f32,
+          arith::IndexCastUIOp::create(builder, loc, i64, v));
+    };
+    return arith::DivFOp::create(builder, loc, toFloat(count), toFloat(batch));
+  };
+  Value single =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ranges, one);
+  auto ifSingle = scf::IfOp::create(b, loc, single, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifSingle.thenBlock());
+    callSamples(batch, zero, zero, unit);
+    b.setInsertionPointToStart(ifSingle.elseBlock());
+    auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{ranges},
+                                        ValueRange(), std::nullopt);
+    b.setInsertionPointToStart(forall.getBody());
+    Value r = forall.getInductionVar(0);
+    Value first = boundary(b, r);
+    Value end = boundary(b, arith::AddIOp::create(b, loc, r, one));
+    callSamples(arith::SubIOp::create(b, loc, end, first), first, r,
+                weightOf(b, r));
+  }
+
+  Value weights = tensor::EmptyOp::create(
+      b, loc, RankedTensorType::get({ShapedType::kDynamic}, f32),
+      ValueRange{ranges});
+  weights = linalg::GenericOp::create(
+                b, loc, weights.getType(), ValueRange(), ValueRange{weights},
+                ArrayRef<AffineMap>{b.getMultiDimIdentityMap(1)},
+                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+                [&](OpBuilder &nb, Location nloc, ValueRange) {
+                  Value r = linalg::IndexOp::create(nb, nloc, 0);
+                  linalg::YieldOp::create(nb, nloc, weightOf(nb, r));
+                })
+                .getResult(0);
+  // sum[..] = sum over the ranges r in order of weight[r] * part[r, ..].
+  auto sumRanges = [&](Value parts, ArrayRef<int64_t> shape) {
+    int64_t rank = shape.size();
+    MLIRContext *context = b.getContext();
+    SmallVector<AffineExpr> outer;
+    for (int64_t d = 0; d < rank; ++d)
+      outer.push_back(getAffineDimExpr(d, context));
+    AffineExpr r = getAffineDimExpr(rank, context);
+    SmallVector<AffineExpr> partExprs{r};
+    llvm::append_range(partExprs, outer);
+    auto map = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(rank + 1, 0, exprs, context);
+    };
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    Value init = e.zeroFilled(tensor::EmptyOp::create(b, loc, shape, f32));
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{parts, weights},
+               ValueRange{init},
+               ArrayRef<AffineMap>{map(partExprs), map({r}), map(outer)},
+               iterators,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 Value weighted =
+                     arith::MulFOp::create(nb, nloc, args[0], args[1]);
+                 linalg::YieldOp::create(
+                     nb, nloc,
+                     arith::AddFOp::create(nb, nloc, args[2], weighted)
+                         .getResult());
+               })
+        .getResult(0);
+  };
+  result.packedResults = sumRanges(e.read(partials), {sig.paramFloats});
+  result.paramResults = e.unpack(result.packedResults);
+  result.loss = sumRanges(e.read(losses), {});
   return result;
 }
 
 /// `void <m>_backward(const float *params, const float *input,
 /// const T *target, int64_t batch, uint64_t seed, float *grads, float *loss,
 /// float *input_grad)`; `input_grad` may be NULL.
-static void buildBackward(OpBuilder &b, func::FuncOp gradients,
+static void buildBackward(OpBuilder &b, const GradientFunctions &functions,
                           const ModelSignature &sig, Type targetElement) {
-  EntryPointBuilder e(b, gradients, sig);
+  EntryPointBuilder e(b, functions.samples, sig);
   Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
   e.create(sig.name + "_backward",
            {f32, f32, pointerTo(targetElement), i64, i64, f32, f32, f32}, 3);
@@ -498,56 +784,26 @@ static void buildBackward(OpBuilder &b, func::FuncOp gradients,
   Value zero = arith::ConstantIndexOp::create(b, e.loc, 0);
   Value wanted = arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::ne,
                                        address, zero);
-  // Results go straight to the caller's buffers; the gaps between
-  // parameters are zeros rather than garbage.
-  Value grads = e.view(e.arg(5), {sig.paramFloats});
-  Value inputGrad = e.view(e.arg(7), e.batched(sig.inputShape));
-  TrainingCall t = callGradients(
-      e, gradients, e.readPacked(e.arg(0)), 1, 2, 4, wanted,
-      e.zeroFilled(e.output(grads)), e.output(e.arg(6)), e.output(inputGrad));
-  e.write(t.packedResults, grads);
+  TrainingCall t = computeGradients(e, functions, 0, e.readPacked(e.arg(0)), 1,
+                                    2, 4, 7u, wanted);
+  e.write(t.packedResults, e.view(e.arg(5), {sig.paramFloats}));
   e.write(t.loss, e.arg(6));
-  auto ifWanted = scf::IfOp::create(b, e.loc, wanted, /*withElseRegion=*/false);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifWanted.thenBlock());
-    e.write(t.inputGrad, inputGrad);
-  }
   e.finish();
-}
-
-/// The destinations of a training step's `<m>_gradients` call: no input
-/// gradient (an empty batch), gradients and loss in temporaries.
-static TrainingCall callGradientsForStep(EntryPointBuilder &e,
-                                         func::FuncOp gradients, Value params,
-                                         unsigned inputArg, unsigned targetArg,
-                                         unsigned seedArg) {
-  OpBuilder &b = e.b;
-  Value no = arith::ConstantIntOp::create(b, e.loc, 0, 1);
-  auto packedType = RankedTensorType::get({e.sig.paramFloats}, b.getF32Type());
-  Value grads = tensor::EmptyOp::create(b, e.loc, packedType, ValueRange());
-  Value loss = tensor::EmptyOp::create(
-      b, e.loc, RankedTensorType::get({}, b.getF32Type()), ValueRange());
-  Value noInputGrad = tensor::EmptyOp::create(
-      b, e.loc,
-      RankedTensorType::get(e.batched(e.sig.inputShape), b.getF32Type()),
-      ValueRange{arith::ConstantIndexOp::create(b, e.loc, 0)});
-  return callGradients(e, gradients, params, inputArg, targetArg, seedArg, no,
-                       grads, loss, noInputGrad);
 }
 
 /// `void <m>_sgd_step(float *params, float *momentum, const float *input,
 /// const T *target, int64_t batch, uint64_t seed, const float *hparams,
 /// float *loss)`: one torch.optim.SGD step, in place.
-static void buildSgdStep(OpBuilder &b, func::FuncOp gradients,
+static void buildSgdStep(OpBuilder &b, const GradientFunctions &functions,
                          const ModelSignature &sig, Type targetElement) {
-  EntryPointBuilder e(b, gradients, sig);
+  EntryPointBuilder e(b, functions.samples, sig);
   Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
   e.create(sig.name + "_sgd_step",
            {f32, f32, f32, pointerTo(targetElement), i64, i64, f32, f32}, 4);
   Value params = e.readPacked(e.arg(0));
   Value momentum = e.readPacked(e.arg(1));
-  TrainingCall t = callGradientsForStep(e, gradients, params, 2, 3, 5);
+  TrainingCall t =
+      computeGradients(e, functions, 0, params, 2, 3, 5, std::nullopt, Value());
   // lr, momentum, dampening, weight_decay, nesterov, first_step (netc.h).
   SmallVector<Value> h = e.loadScalars(e.arg(6), 6);
   SmallVector<Value> buffers = e.unpack(momentum);
@@ -573,9 +829,9 @@ static void buildSgdStep(OpBuilder &b, func::FuncOp gradients,
 /// `void <m>_adam_step(float *params, float *exp_avg, float *exp_avg_sq,
 /// const float *input, const T *target, int64_t batch, uint64_t seed,
 /// const float *hparams, float *loss)`: one torch.optim.Adam/AdamW step.
-static void buildAdamStep(OpBuilder &b, func::FuncOp gradients,
+static void buildAdamStep(OpBuilder &b, const GradientFunctions &functions,
                           const ModelSignature &sig, Type targetElement) {
-  EntryPointBuilder e(b, gradients, sig);
+  EntryPointBuilder e(b, functions.samples, sig);
   Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
   e.create(sig.name + "_adam_step",
            {f32, f32, f32, f32, pointerTo(targetElement), i64, i64, f32, f32},
@@ -583,7 +839,8 @@ static void buildAdamStep(OpBuilder &b, func::FuncOp gradients,
   Value params = e.readPacked(e.arg(0));
   Value expAvg = e.readPacked(e.arg(1));
   Value expAvgSq = e.readPacked(e.arg(2));
-  TrainingCall t = callGradientsForStep(e, gradients, params, 3, 4, 6);
+  TrainingCall t =
+      computeGradients(e, functions, 0, params, 3, 4, 6, std::nullopt, Value());
   // lr, beta1, beta2, eps, weight_decay, decoupled, bias corrections (netc.h).
   SmallVector<Value> h = e.loadScalars(e.arg(7), 8);
   SmallVector<Value> ms = e.unpack(expAvg), vs = e.unpack(expAvgSq);
@@ -633,11 +890,17 @@ struct NetcExportEntryPoints
         return signalPassFailure();
       Type target =
           cast<RankedTensorType>(train.getArgumentTypes()[1]).getElementType();
+      GradientFunctions functions;
+      functions.rangeReduction = lossOverIndependentSamples(train);
       func::FuncOp gradients = buildGradients(b, train, *sig);
       train.erase();
-      buildBackward(b, gradients, *sig, target);
-      buildSgdStep(b, gradients, *sig, target);
-      buildAdamStep(b, gradients, *sig, target);
+      functions.samples =
+          buildGradientsSamples(b, gradients, *sig, target, false);
+      functions.samplesWithInputGrad =
+          buildGradientsSamples(b, gradients, *sig, target, true);
+      buildBackward(b, functions, *sig, target);
+      buildSgdStep(b, functions, *sig, target);
+      buildAdamStep(b, functions, *sig, target);
     }
   }
 };

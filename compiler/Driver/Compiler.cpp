@@ -107,7 +107,7 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
       copy->lookupSymbol<func::FuncOp>((name + "_gradients").str());
   if (!step || !gradients)
     return module.emitError("no training step to measure");
-  auto measure = [&](memref::AllocOp alloc) {
+  auto measure = [&](memref::AllocOp alloc, TrainingSignature &training) {
     // Not the input gradient's, which a step does not compute.
     if (!isa<func::FuncOp>(alloc->getParentOp()))
       return;
@@ -131,8 +131,21 @@ static LogicalResult measureTrainingMemory(ModuleOp module, StringRef name,
     }
     (perSample ? training.bytesPerSample : training.fixedBytes) += bytes;
   };
-  step.walk(measure);
-  gradients.walk(measure);
+  step.walk([&](memref::AllocOp alloc) { measure(alloc, training); });
+  TrainingSignature gradientsMemory;
+  gradients.walk(
+      [&](memref::AllocOp alloc) { measure(alloc, gradientsMemory); });
+  training.bytesPerSample += gradientsMemory.bytesPerSample;
+  training.fixedBytes += gradientsMemory.fixedBytes;
+  // Where the step shares ranges of samples out among its threads, each
+  // thread's call holds fixed-size buffers of its own: at most one range
+  // per kMaxSamplesPerRange samples, and one more, at once. (The step's own
+  // buffers of a slot per range are counted per sample.)
+  bool ranges = false;
+  step.walk([&](scf::ForallOp) { ranges = true; });
+  if (ranges)
+    training.bytesPerSample +=
+        llvm::divideCeil(gradientsMemory.fixedBytes, kMaxSamplesPerRange);
   return success();
 }
 

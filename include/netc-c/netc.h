@@ -76,9 +76,10 @@ NETC_API const char *netc_last_error(void);
 /* Generated code runs its batch and channel loops on LLVM's OpenMP runtime
  * (libomp; `netc --libs` links it). All cores by default; the environment
  * variable NETC_NUM_THREADS (read when the runtime loads; OMP_NUM_THREADS
- * also works) or netc_set_num_threads choose fewer. At a fixed thread count
- * results are bit-identical from run to run; they are the same at any
- * count, since no sum is split across threads.
+ * also works) or netc_set_num_threads choose fewer. Results are
+ * bit-identical from run to run, and the same at any thread count: a
+ * training step cuts its batch into ranges of samples by the batch size
+ * alone, and sums their gradients in range order.
  *
  * Heap: a train step frees megabytes of temporaries and allocates them again
  * in the next step. When it loads, the runtime has glibc (mallopt) take

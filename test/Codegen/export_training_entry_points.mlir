@@ -6,8 +6,7 @@
 // written into its destination, and the ops that only the input gradient
 // needs run under %want. The packed gradients are written into their
 // destination too (a no-op unless one parameter fills the whole buffer and
-// its insert_slice folds away). The three training entry points call it, not
-// inlined; the steps ask for no input gradient (an empty batch).
+// its insert_slice folds away).
 // CHECK-LABEL: func.func private @net_gradients(
 // CHECK-SAME:      %[[X:.*]]: tensor<?x4xf32>, %[[T:.*]]: tensor<?xi32>, %[[SEED:.*]]: i64, %[[WANT:.*]]: i1,
 // CHECK-SAME:      %[[P:.*]]: tensor<32xf32>, %[[G:.*]]: tensor<32xf32>, %[[L:.*]]: tensor<f32>, %[[DX:.*]]: tensor<?x4xf32>)
@@ -32,24 +31,93 @@
 // CHECK-NEXT:    %[[GW:.*]] = bufferization.materialize_in_destination %[[G2]] in %[[G]]
 // CHECK-NEXT:    return %[[GW]], %[[LW]], %[[DXW]]
 
+// Each range of samples runs @net_gradients through a samples function that
+// views the range of the caller's input and target (and of the input
+// gradient, when it is asked for) and writes the range's gradients and loss
+// into its slot of two arrays; the input gradient is weighted by the
+// range's share of the batch.
+// CHECK-LABEL: func.func private @net_gradients_samples(
+// CHECK-SAME:      %[[SP:[a-z0-9]+]]: memref<f32>, %[[SX:[a-z0-9]+]]: memref<f32>, %[[ST:[a-z0-9]+]]: memref<i32>, %[[SSEED:[a-z0-9]+]]: i64,
+// CHECK-SAME:      %[[PARTS:[a-z0-9]+]]: memref<f32>, %[[LOSSES:[a-z0-9]+]]: memref<f32>, %[[COUNT:[a-z0-9]+]]: i64, %[[FIRST:[a-z0-9]+]]: i64, %[[SLOT:[a-z0-9]+]]: i64)
+// CHECK:         %[[SLOTI:.*]] = arith.index_cast %[[SLOT]]
+// CHECK:         %[[GOFF:.*]] = arith.muli %[[SLOTI]], %c32
+// CHECK:         memref.reinterpret_cast %[[PARTS]] to offset: [%[[GOFF]]], sizes: [32], strides: [1]
+// CHECK:         memref.reinterpret_cast %[[LOSSES]] to offset: [%{{.*}}], sizes: [], strides: []
+// CHECK:         %[[NONE:.*]] = tensor.empty(%c0) : tensor<?x4xf32>
+// CHECK:         memref.reinterpret_cast %[[SX]] to offset: [%{{.*}}], sizes: [%{{.*}}, 4], strides: [4, 1]
+// CHECK:         call @net_gradients(%{{.*}}, %{{.*}}, %[[SSEED]], %false, %{{.*}}, %{{.*}}, %{{.*}}, %[[NONE]]) {no_inline}
+// CHECK-LABEL: func.func private @net_gradients_samples_with_input_grad(
+// CHECK:         call @net_gradients(%{{.*}}, %{{.*}}, %{{.*}}, %true, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) {no_inline}
+// CHECK:         %[[WEIGHTED:.*]] = linalg.generic {{.*}} ins(%{{.*}}#2 : tensor<?x4xf32>)
+// CHECK:           arith.mulf %{{.*}}, %[[SWEIGHT:[a-z0-9]+]]
+// CHECK:         bufferization.materialize_in_destination %[[WEIGHTED]]
+
+// The batch is cut into ranges of at most 16 samples, computed by the
+// threads (scf.forall) or, one range, on the calling thread; the input
+// gradient's samples function where the caller passes a buffer for it.
+// The ranges' gradients and losses are then summed in range order, each
+// weighted by its share of the batch (the loss is a mean).
 // CHECK-LABEL: func.func @net_backward(
 // CHECK:         %[[WANTED:.*]] = arith.cmpi ne
-// CHECK:         call @net_gradients(%{{.*}}, %{{.*}}, %{{.*}}, %[[WANTED]], {{.*}}) {no_inline}
+// CHECK:         %[[BATCH:.*]] = arith.maxsi
+// CHECK:         %[[UP:.*]] = arith.ceildivui %[[BATCH]], %c16
+// CHECK:         %[[CAPPED:.*]] = arith.minui %[[UP]]
+// CHECK:         %[[RANGES:.*]] = arith.maxui %c1, %[[CAPPED]]
+// CHECK:         %[[PARTSA:.*]] = memref.alloc(%[[RANGES]]) {alignment = 64 : i64} : memref<?x32xf32>
+// CHECK:         %[[LOSSESA:.*]] = memref.alloc(%[[RANGES]]) : memref<?xf32>
+// CHECK:         scf.if
+// CHECK:           scf.if %[[WANTED]]
+// CHECK:             call @net_gradients_samples_with_input_grad
+// CHECK:           } else {
+// CHECK:             call @net_gradients_samples(
+// CHECK:         } else {
+// CHECK:           scf.forall (%[[R:.*]]) in (%[[RANGES]]) {
+// CHECK:             scf.if %[[WANTED]]
+// CHECK:               call @net_gradients_samples_with_input_grad
+// CHECK:             } else {
+// CHECK:               call @net_gradients_samples(
+// CHECK:         %[[WEIGHTS:.*]] = linalg.generic
+// CHECK:           arith.divf
+// CHECK:         %[[PARTST:.*]] = bufferization.to_tensor %[[PARTSA]]
+// CHECK:         %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[PARTST]], %[[WEIGHTS]] : tensor<?x32xf32>, tensor<?xf32>)
+// CHECK:           arith.mulf
+// CHECK:           arith.addf
+// CHECK:         bufferization.materialize_in_destination %[[SUM]]
 // CHECK-LABEL: func.func @net_sgd_step(
-// CHECK-DAG:     %[[NO:.*]] = arith.constant false
-// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0 : index
-// CHECK-DAG:     %[[NONE:.*]] = tensor.empty(%[[ZERO]]) : tensor<?x4xf32>
-// CHECK:         call @net_gradients(%{{.*}}, %{{.*}}, %{{.*}}, %[[NO]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NONE]]) {no_inline}
+// CHECK-NOT:     with_input_grad
+// CHECK:         scf.forall
+// CHECK:           call @net_gradients_samples(
 // CHECK:         netc.sgd_update
 // CHECK-LABEL: func.func @net_adam_step(
-// CHECK:         call @net_gradients({{.*}}) {no_inline}
+// CHECK-NOT:     with_input_grad
+// CHECK:         call @net_gradients_samples(
 // CHECK:         netc.adam_update
 // CHECK-NOT:     func.func private @net_train
+
+// Dropout's masks are drawn per element of the whole batch: its batch runs
+// as one range, with no weighting.
+// CHECK-LABEL: func.func @dropout_net_sgd_step(
+// CHECK-NOT:     scf.forall
+// CHECK:         %[[GRADS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<32xf32>
+// CHECK-NOT:     scf.forall
+// CHECK:         call @dropout_net_gradients_samples(
+// CHECK-NOT:     linalg.generic
+// CHECK:         bufferization.to_tensor %[[GRADS]]
+// CHECK:         netc.sgd_update
 func.func @net(%x: tensor<?x4xf32>,
                %w: tensor<3x4xf32> {netc.param = "fc.weight"},
                %b: tensor<3xf32> {netc.param = "fc.bias"}) -> tensor<?x3xf32>
     attributes {netc.model, netc.loss = "cross_entropy"} {
   %0 = netc.linear %x, %w, %b : (tensor<?x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<?x3xf32>
   %1 = netc.relu %0 : tensor<?x3xf32>
+  return %1 : tensor<?x3xf32>
+}
+
+func.func @dropout_net(%x: tensor<?x4xf32>,
+                       %w: tensor<3x4xf32> {netc.param = "fc.weight"},
+                       %b: tensor<3xf32> {netc.param = "fc.bias"}) -> tensor<?x3xf32>
+    attributes {netc.model, netc.loss = "cross_entropy"} {
+  %0 = netc.linear %x, %w, %b : (tensor<?x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  %1 = netc.dropout %0 {p = 0.5 : f32} : tensor<?x3xf32>
   return %1 : tensor<?x3xf32>
 }

@@ -159,9 +159,10 @@ def float_state(model):
             for k, v in model.state_dict().items() if v.is_floating_point()}
 
 
-def check_gradients(netc, path, model, kind, smoothing, workdir, rng, tol):
+def check_gradients(netc, path, model, kind, smoothing, workdir, rng, tol,
+                    batch):
     """Compares one batch's gradients; prints a line per tensor."""
-    x, t = random_batch(model, kind, 5, rng)
+    x, t = random_batch(model, kind, batch, rng)
     weights = os.path.join(workdir, "w.safetensors")
     write_safetensors(weights, float_state(model))
     xp, tp = os.path.join(workdir, "x.npy"), os.path.join(workdir, "t.npy")
@@ -300,6 +301,12 @@ def main(argv):
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tol", type=float, default=1e-4)
+    # Batches of more than 16 samples are computed in ranges whose
+    # gradients are summed (docs/pipeline.md, section 3).
+    parser.add_argument("--batch", type=int, default=5,
+                        help="samples of the gradient check's batch")
+    parser.add_argument("--step-batch", type=int, default=8,
+                        help="samples of each SGD step's batch")
     parser.add_argument("--sgd", default="plain",
                         choices=["plain", "nesterov", "dampening",
                                  "weight_decay"])
@@ -310,9 +317,9 @@ def main(argv):
     kind, smoothing = loss_spec(args.model, model.out_shape)
     rng = np.random.default_rng(args.seed)
     ok = check_gradients(netc, args.model, model, kind, smoothing,
-                         args.workdir, rng, args.tol)
+                         args.workdir, rng, args.tol, args.batch)
     ok &= check_trajectory(netc, args.model, model, kind, smoothing, args.sgd,
-                           args.workdir, rng, args.tol)
+                           args.workdir, rng, args.tol, batch=args.step_batch)
     return 0 if ok else 1
 
 

@@ -20,6 +20,10 @@ inline constexpr llvm::StringLiteral kKernelAttr = "netc.kernel";
 inline constexpr llvm::StringLiteral kArenaFixedBytesAttr = "netc.fixed_bytes";
 inline constexpr llvm::StringLiteral kArenaBytesPerSampleAttr =
     "netc.bytes_per_sample";
+/// The most samples of a range that netc-export-entry-points' training
+/// entry points compute apart (one thread runs the gradients function on
+/// it, another on the next range).
+inline constexpr int64_t kMaxSamplesPerRange = 16;
 
 #define GEN_PASS_DECL
 #include "netc/Codegen/Passes.h.inc"

@@ -36,10 +36,20 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
     gradients right after the op that computes it; what only the input
     gradient needs under an `scf.if` on a flag), and adds `<name>_backward`,
     `<name>_sgd_step` and `<name>_adam_step` (their C signatures are in
-    netc.h). Each calls `<name>_gradients` (`no_inline`: the three share one
-    copy of the forward and backward passes), then writes the gradients
-    out, or updates each parameter in place by `netc.sgd_update` /
-    `netc.adam_update` (running statistics take their new values).
+    netc.h). Each cuts its batch into ranges of at most 16 samples (as many
+    as their gradients fit in 64 MiB; one range where the samples are not
+    independent: batch statistics, dropout) that the threads share out in
+    an `scf.forall`, and calls `<name>_gradients_samples` (or
+    `..._with_input_grad`, where the input gradient is asked for) on each:
+    it views the range's samples, calls `<name>_gradients` (`no_inline`:
+    the entry points share one copy of the forward and backward passes) and
+    writes the range's gradients and loss into its slot of two arrays. The
+    slots are summed in range order, each weighted by its share of the
+    batch where the loss is a mean (so the result depends on the batch
+    size, never on the thread count). Then the entry point writes the
+    gradients out, or updates each parameter in place by
+    `netc.sgd_update` / `netc.adam_update` (running statistics take their
+    new values).
 
     ```mlir
     func.func private @net_forward_samples(%p: memref<f32>, %x: memref<f32>, %y: memref<f32>,
