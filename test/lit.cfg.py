@@ -38,6 +38,15 @@ if os.path.exists(python) and os.system(
         python + " -c 'import torch, numpy' >/dev/null 2>&1") == 0:
     config.available_features.add("torch")
 
+# Code generation differs on hosts with AVX-512 (netc compiles for the
+# host's CPU).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if " avx512f" in cpuinfo.read():
+            config.available_features.add("avx512")
+except OSError:
+    pass
+
 # The build-graph checks read ninja's deps log.
 if os.path.exists(os.path.join(config.netc_obj_root, "build.ninja")) and \
         shutil.which("ninja"):
