@@ -50,9 +50,13 @@ static constexpr int64_t kAccumulatorShare = 2;
 static constexpr int64_t kThreadChunk = 4096;
 /// The shortest row tile that vectorizes: 4 f32, a 128-bit vector.
 static constexpr int64_t kMinRowTile = 4;
-/// Bytes of input a chunk of a batch reduction reads: a part of the L2
-/// cache (1 MiB per core on Zen 4/5, 2 MiB on Sapphire Rapids).
-static constexpr int64_t kChunkBytes = 256 * 1024;
+/// Bytes of input a chunk of a batch reduction reads. A tile reads the part
+/// of it in its channels, and the tiles of the same channels (other kernel
+/// offsets and row pieces) run one after another: with 64 KiB that part
+/// stays in the L1 cache (32-48 KiB) between them. Chunks of 256 KiB (in
+/// L2) trained residual 1.23x, inception 1.09x, mnist_cnn 1.11x slower on
+/// Zen 3; 16-64 KiB measured the same.
+static constexpr int64_t kChunkBytes = 64 * 1024;
 /// The largest stride at which a row is read in vectors: each vector of a
 /// tile of t lanes comes from a read of (t - 1) * stride + 1.
 static constexpr int64_t kMaxRowStride = 4;
