@@ -91,12 +91,17 @@ std::optional<CPUStrategy> CPUStrategy::of(Operation *op) {
 }
 
 CPUTarget CPUTarget::host() {
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (features.lookup("avx512f"))
-    return {16};
-  if (features.lookup("avx2"))
-    return {8};
-  return {4};
+  // Read once: the passes ask for every function they run on, and each
+  // reading runs cpuid a dozen times.
+  static const CPUTarget target = [] {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    if (features.lookup("avx512f"))
+      return CPUTarget{16};
+    if (features.lookup("avx2"))
+      return CPUTarget{8};
+    return CPUTarget{4};
+  }();
+  return target;
 }
 
 /// The largest divisor of `n` that is at most `limit` (at least 1).
