@@ -591,7 +591,8 @@ struct TrainingCall {
 ///
 /// The batch is cut into contiguous ranges of at most 16 samples, as many
 /// as the ranges' gradients fit in 64 MiB (one range where the samples are
-/// not independent), and the threads share them out: each computes the
+/// not independent, or where two ranges' gradients would not fit), and the
+/// threads share them out: each computes the
 /// gradients of its ranges through the whole network without waiting for
 /// the other threads between layers. The ranges' gradients and losses,
 /// each weighted by its share of the batch for a mean, are then summed in
@@ -649,7 +650,10 @@ computeGradients(EntryPointBuilder &e, const GradientFunctions &functions,
     call(functions.samples, false);
   };
 
-  if (!functions.rangeReduction) {
+  int64_t maxRanges = std::max<int64_t>(
+      1, kRangeGradientBytes /
+             (std::max<int64_t>(sig.paramFloats, 1) * int64_t(sizeof(float))));
+  if (!functions.rangeReduction || maxRanges == 1) {
     Value grads =
         memref::AllocOp::create(b, loc, MemRefType::get({sig.paramFloats}, f32),
                                 b.getI64IntegerAttr(64));
@@ -663,9 +667,6 @@ computeGradients(EntryPointBuilder &e, const GradientFunctions &functions,
     return result;
   }
 
-  int64_t maxRanges = std::max<int64_t>(
-      1, kRangeGradientBytes /
-             (std::max<int64_t>(sig.paramFloats, 1) * int64_t(sizeof(float))));
   Value cacheSized =
       arith::CeilDivUIOp::create(b, loc, batch, index(kMaxSamplesPerRange));
   Value ranges = arith::MaxUIOp::create(

@@ -104,6 +104,16 @@
 // CHECK-NOT:     linalg.generic
 // CHECK:         bufferization.to_tensor %[[GRADS]]
 // CHECK:         netc.sgd_update
+
+// A model whose gradients take more than 32 MiB (two ranges' would not fit
+// in 64 MiB) runs its batch as one range too.
+// CHECK-LABEL: func.func @big_net_sgd_step(
+// CHECK-NOT:     scf.forall
+// CHECK:         memref.alloc() {alignment = 64 : i64} : memref<8390656xf32>
+// CHECK-NOT:     scf.forall
+// CHECK:         call @big_net_gradients_samples(
+// CHECK:         netc.sgd_update
+
 func.func @net(%x: tensor<?x4xf32>,
                %w: tensor<3x4xf32> {netc.param = "fc.weight"},
                %b: tensor<3xf32> {netc.param = "fc.bias"}) -> tensor<?x3xf32>
@@ -120,4 +130,12 @@ func.func @dropout_net(%x: tensor<?x4xf32>,
   %0 = netc.linear %x, %w, %b : (tensor<?x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<?x3xf32>
   %1 = netc.dropout %0 {p = 0.5 : f32} : tensor<?x3xf32>
   return %1 : tensor<?x3xf32>
+}
+
+func.func @big_net(%x: tensor<?x4096xf32>,
+                   %w: tensor<2048x4096xf32> {netc.param = "fc.weight"},
+                   %b: tensor<2048xf32> {netc.param = "fc.bias"}) -> tensor<?x2048xf32>
+    attributes {netc.model, netc.loss = "cross_entropy"} {
+  %0 = netc.linear %x, %w, %b : (tensor<?x4096xf32>, tensor<2048x4096xf32>, tensor<2048xf32>) -> tensor<?x2048xf32>
+  return %0 : tensor<?x2048xf32>
 }
