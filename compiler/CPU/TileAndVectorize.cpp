@@ -245,32 +245,31 @@ static FailureOr<linalg::LinalgOp> tileInLoops(RewriterBase &rewriter,
   return cast<linalg::LinalgOp>(result->tiledOps.front());
 }
 
-/// Applies `strategy` to `op`.
+/// Applies `strategy` to `op`: its thread tiles, then its chunks of the
+/// batch, then its loop tiles, then vectorization of the innermost tile.
 static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const CPUStrategy &strategy) {
-  if (anyTiled(strategy.threadTiles)) {
+  struct Level {
+    ArrayRef<int64_t> tiles;
+    bool onThreads;
+    StringRef failure;
+  };
+  for (const Level &level :
+       {Level{strategy.threadTiles, true, "could not be tiled across threads"},
+        Level{strategy.chunkTiles, false, "could not be tiled in chunks"},
+        Level{strategy.loopTiles, false, "could not be tiled"}}) {
+    if (!anyTiled(level.tiles))
+      continue;
     FailureOr<linalg::LinalgOp> tiled =
-        tileOnThreads(rewriter, op, strategy.threadTiles);
+        level.onThreads ? tileOnThreads(rewriter, op, level.tiles)
+                        : tileInLoops(rewriter, op, level.tiles);
     if (failed(tiled))
-      return op->emitOpError("could not be tiled across threads");
+      return op->emitOpError(level.failure);
     op = *tiled;
   }
-  if (anyTiled(strategy.chunkTiles)) {
-    FailureOr<linalg::LinalgOp> chunk =
-        tileInLoops(rewriter, op, strategy.chunkTiles);
-    if (failed(chunk))
-      return op->emitOpError("could not be tiled in chunks");
-    op = *chunk;
-  }
-  if (!anyTiled(strategy.loopTiles))
+  if (!anyTiled(strategy.loopTiles) || !strategy.vectorize)
     return success();
-  FailureOr<linalg::LinalgOp> tile =
-      tileInLoops(rewriter, op, strategy.loopTiles);
-  if (failed(tile))
-    return op->emitOpError("could not be tiled");
-  if (!strategy.vectorize)
-    return success();
-  return vectorizeTile(rewriter, *tile);
+  return vectorizeTile(rewriter, op);
 }
 
 /// The shape each vector op is unrolled to: one row (the innermost
