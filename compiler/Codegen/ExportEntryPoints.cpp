@@ -68,9 +68,7 @@ public:
                           : OpFoldResult(b.getIndexAttr(d)));
     // Row-major; the outermost stride (a sample's element count) is the
     // only one the dynamic batch would enter, and it is never read.
-    SmallVector<int64_t> staticStrides(shape.size(), 1);
-    for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
-      staticStrides[i] = staticStrides[i + 1] * shape[i + 1];
+    SmallVector<int64_t> staticStrides = rowMajorStrides(shape);
     SmallVector<OpFoldResult> strides =
         getAsIndexOpFoldResult(b.getContext(), staticStrides);
     if (!firstSample)
@@ -92,9 +90,7 @@ public:
   /// element `slot * numel(shape)` on: slot `slot` of an array of them.
   Value slot(Value pointer, ArrayRef<int64_t> shape, Value slot) {
     Type elementType = cast<MemRefType>(pointer.getType()).getElementType();
-    SmallVector<int64_t> strides(shape.size(), 1);
-    for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
-      strides[i] = strides[i + 1] * shape[i + 1];
+    SmallVector<int64_t> strides = rowMajorStrides(shape);
     int64_t numel = shape.empty() ? 1 : strides.front() * shape.front();
     Value offset = arith::MulIOp::create(
         b, loc, slot, arith::ConstantIndexOp::create(b, loc, numel));
@@ -222,6 +218,14 @@ public:
   Value batch;
 
 private:
+  /// The strides of a contiguous row-major `shape`.
+  static SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+    SmallVector<int64_t> strides(shape.size(), 1);
+    for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * shape[i + 1];
+    return strides;
+  }
+
   static ReassociationIndices allDims(int64_t rank) {
     ReassociationIndices all(rank);
     std::iota(all.begin(), all.end(), 0);
@@ -459,11 +463,11 @@ static func::FuncOp buildGradients(OpBuilder &b, func::FuncOp train,
   return gradients;
 }
 
-// Ranges of at most kMaxSamplesPerRange (Passes.h) samples: the activations
-// of 16 MNIST-sized samples stay in cache from one layer to the next, as in
-// the forward pass.
-/// Bytes all the ranges' gradients may take: a model whose gradients are
-/// larger than this runs its batch as one range.
+/// Bytes all the ranges' gradients may take: a model two of whose ranges'
+/// gradients would not fit runs its batch as one range. (A range holds at
+/// most kMaxSamplesPerRange samples, Passes.h: the activations of 16
+/// MNIST-sized samples stay in cache from one layer to the next, as in the
+/// forward pass.)
 static constexpr int64_t kRangeGradientBytes = 64 << 20;
 
 /// Whether the training function treats every sample on its own but for
