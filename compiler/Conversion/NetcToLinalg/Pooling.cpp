@@ -22,6 +22,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -470,9 +471,60 @@ static Value buildDisjointPoolGrad(OpBuilder &b, Location loc, Value input,
                                        strides);
 }
 
-/// Gathers (or, for disjoint windows, scatters), for each input position i
-/// and kernel position k, the gradient of the window o with o * stride + k *
-/// dilation = i + padding, if there is one: avg divides each window's gradient
+/// The input gradient of a pooling whose windows move one element at a time
+/// in every dimension: input position i gets the gradients of windows
+/// o = i + padding - k * dilation, a window reduction like the forward
+/// pass's over the gradient padded by (kernel - 1) * dilation - padding on
+/// both sides, with the window flipped (k' = kernel - 1 - k). Max and min
+/// keep a window's gradient where the flipped position is its winner, whose
+/// row-major index is (window size - 1) - flat(k'). Null when torch's
+/// padding exceeds the dilated kernel (never for a valid pooling).
+static Value buildUnitStridePoolGrad(OpBuilder &b, Location loc, Value input,
+                                     Value grad, Value winners,
+                                     const PoolWindow &w) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t spatial = inputType.getRank() - 2;
+  SmallVector<int64_t> reach, ones(spatial, 1);
+  for (int64_t d = 0; d < spatial; ++d) {
+    reach.push_back((w.kernel[d] - 1) * w.dilation[d] - w.padding[d]);
+    if (w.stride[d] != 1 || reach.back() < 0)
+      return {};
+  }
+  SmallVector<Value> inputs{
+      padSpatial(b, loc, grad, reach, reach, createF32Constant(b, loc, 0.0))};
+  if (winners)
+    inputs.push_back(
+        padSpatial(b, loc, winners, reach, reach,
+                   arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1)));
+  PoolWindow unitStride = w;
+  unitStride.stride = ones;
+  SmallVector<AffineMap> maps(
+      inputs.size(), getPoolInputMap(spatial, unitStride, b.getContext()));
+  int64_t windowSize = computeProduct(w.kernel);
+  auto gather = [&](OpBuilder &nb, Location nl,
+                    ValueRange args) -> SmallVector<Value> {
+    Value contribution = args[0];
+    if (winners) {
+      Value flipped = arith::SubIOp::create(
+          nb, nl,
+          arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), windowSize - 1),
+          createFlatWindowIndex(nb, nl, w.kernel, 2 + spatial));
+      Value wins = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                         args[1], flipped);
+      contribution = arith::SelectOp::create(nb, nl, wins, contribution,
+                                             createF32Constant(nb, nl, 0.0));
+    }
+    return {arith::AddFOp::create(nb, nl, args.back(), contribution)};
+  };
+  Value init =
+      createFilled(b, loc, inputType, input, createF32Constant(b, loc, 0.0));
+  return buildWindowReductions(b, loc, inputs, maps, w.kernel, init, gather)[0];
+}
+
+/// Gathers (or, for disjoint windows, scatters; for unit strides, reduces a
+/// flipped window), for each input position i and kernel position k, the
+/// gradient of the window o with o * stride + k * dilation = i + padding, if
+/// there is one: avg divides each window's gradient
 /// by its divisor first; max and min keep it only where k is the window's
 /// winner (`winners`, searched here when not given).
 static Value buildPoolGrad(OpBuilder &builder, PoolGradOp op, Value input,
@@ -491,6 +543,9 @@ static Value buildPoolGrad(OpBuilder &builder, PoolGradOp op, Value input,
                               window)[1];
   if (hasDisjointWindows(inputType, gradType, window))
     return buildDisjointPoolGrad(builder, loc, input, grad, winners, window);
+  if (Value flipped =
+          buildUnitStridePoolGrad(builder, loc, input, grad, winners, window))
+    return flipped;
 
   auto gather = [&](OpBuilder &b, Location l,
                     ValueRange args) -> SmallVector<Value> {

@@ -198,3 +198,56 @@ func.func @max_pool2d_with_grad(%x: tensor<?x3x9x7xf32>, %dy: tensor<?x3x4x3xf32
         : (tensor<?x3x9x7xf32>, tensor<?x3x4x3xf32>) -> tensor<?x3x9x7xf32>
   return %y, %dx : tensor<?x3x4x3xf32>, tensor<?x3x9x7xf32>
 }
+
+// -----
+
+// With unit strides the gradient gathers nothing: input position i sums the
+// gradients of windows o = i + 1 - 2k, a window reduction over the gradient
+// padded by (3 - 1) * 2 - 1 = 3 on both sides (winners too, with -1) with the
+// window flipped; a window's gradient counts where its winner is 2 - k'.
+// CHECK-DAG:   #[[IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 + d3 * 2)>
+// CHECK-LABEL: func @max_pool1d_unit_stride_grad
+// CHECK:       %[[WINNERS:.*]]:2 = linalg.generic
+// CHECK:       %[[G:.*]] = tensor.insert_slice %{{.*}}[0, 0, 3] [%{{.*}}, 2, 8] [1, 1, 1] : tensor<?x2x8xf32> into tensor<?x2x14xf32>
+// CHECK:       %[[NONE:.*]] = arith.constant -1 : i32
+// CHECK:       %[[W:.*]] = tensor.insert_slice %{{.*}}[0, 0, 3] [%{{.*}}, 2, 8] [1, 1, 1] : tensor<?x2x8xi32> into tensor<?x2x14xi32>
+// CHECK:       linalg.generic {indexing_maps = [#[[IN]], #[[IN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME:    ins(%[[G]], %[[W]], %{{.*}} : tensor<?x2x14xf32>, tensor<?x2x14xi32>, tensor<3xf32>)
+// CHECK-NEXT:  ^bb0(%[[GRAD:.*]]: f32, %[[WINNER:.*]]: i32, %{{.*}}: f32, %[[SUM:.*]]: f32):
+// CHECK:         %[[LAST:.*]] = arith.constant 2 : i32
+// CHECK:         %[[K:.*]] = linalg.index 3 : index
+// CHECK:         %[[KI:.*]] = arith.index_cast %[[K]] : index to i32
+// CHECK:         %[[FLIPPED:.*]] = arith.subi %[[LAST]], %[[KI]] : i32
+// CHECK:         %[[WINS:.*]] = arith.cmpi eq, %[[WINNER]], %[[FLIPPED]] : i32
+// CHECK:         %[[C:.*]] = arith.select %[[WINS]], %[[GRAD]], %{{.*}} : f32
+// CHECK:         arith.addf %[[SUM]], %[[C]] : f32
+// CHECK-NOT:   tensor.extract %
+func.func @max_pool1d_unit_stride_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x8xf32>) -> tensor<?x2x10xf32> {
+  %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind max>, kernel_size = array<i64: 3>,
+          stride = array<i64: 1>, padding = array<i64: 1>,
+          dilation = array<i64: 2>, ceil_mode = false, count_include_pad = true}
+        : (tensor<?x2x10xf32>, tensor<?x2x8xf32>) -> tensor<?x2x10xf32>
+  return %dx : tensor<?x2x10xf32>
+}
+
+// -----
+
+// Average pooling with unit strides (inception's 3x3, padding 1): the
+// divided gradient padded by 1 on each side, summed over a 3x3 window.
+// CHECK-DAG:   #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
+// CHECK-LABEL: func @avg_pool2d_unit_stride_grad
+// CHECK:       %[[SCALED:.*]] = linalg.generic
+// CHECK:       tensor.extract_slice %{{.*}}[0, 0, 1, 1] [%{{.*}}, 2, 12, 12] [1, 1, 1, 1] : tensor<?x2x14x14xf32> to tensor<?x2x12x12xf32>
+// CHECK-NEXT:  linalg.copy ins(%[[SCALED]] : tensor<?x2x12x12xf32>)
+// CHECK:       linalg.generic {indexing_maps = [#[[IN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:    ins(%{{.*}}, %{{.*}} : tensor<?x2x14x14xf32>, tensor<3x3xf32>) outs(%{{.*}} : tensor<?x2x12x12xf32>)
+// CHECK-NEXT:  ^bb0(%[[GRAD:.*]]: f32, %{{.*}}: f32, %[[SUM:.*]]: f32):
+// CHECK-NEXT:    %[[NEW:.*]] = arith.addf %[[SUM]], %[[GRAD]] : f32
+// CHECK-NEXT:    linalg.yield %[[NEW]] : f32
+func.func @avg_pool2d_unit_stride_grad(%x: tensor<?x2x12x12xf32>, %dy: tensor<?x2x12x12xf32>) -> tensor<?x2x12x12xf32> {
+  %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind avg>, kernel_size = array<i64: 3, 3>,
+          stride = array<i64: 1, 1>, padding = array<i64: 1, 1>,
+          dilation = array<i64: 1, 1>, ceil_mode = false, count_include_pad = false}
+        : (tensor<?x2x12x12xf32>, tensor<?x2x12x12xf32>) -> tensor<?x2x12x12xf32>
+  return %dx : tensor<?x2x12x12xf32>
+}

@@ -276,6 +276,17 @@ def cases():
                         ceil_mode=True, count_include_pad=False)
         yield pool_case("pool{0}d_avg_ceil_nopad".format(s), "avg", 2, size,
                         [2] * s, stride=[3] * s, ceil_mode=True)
+        # Unit strides reduce a flipped window over the padded gradient.
+        for include in (True, False):
+            yield pool_case("pool{0}d_avg_unit_stride_{1}".format(
+                s, "include_pad" if include else "exclude_pad"), "avg", 2,
+                size, [3] * s, stride=[1] * s, padding=[1] * s,
+                count_include_pad=include)
+        yield pool_case("pool{0}d_max_unit_stride_ties".format(s), "max", 3,
+                        size, [3] * s, stride=[1] * s, padding=[1] * s,
+                        sampler=small_ints)
+        yield pool_case("pool{0}d_min_unit_stride_asymmetric".format(s),
+                        "min", 2, size, [2] * s, stride=[1] * s)
         for kind in ("max", "min"):
             yield pool_case("pool{0}d_{1}_dilation".format(s, kind), kind, 2,
                             size, [2] * s, stride=[2] * s, padding=[1] * s,
