@@ -335,28 +335,6 @@ struct ConvOpLowering : public OpConversionPattern<ConvOp> {
 // ConvInputGradOp
 //===----------------------------------------------------------------------===//
 
-/// The window of `value` (N, ...) at `offsets` whose extents are `shape`'s
-/// (the batch is `value`'s): a tensor.extract_slice, which bufferizes to a
-/// view. Generics read such windows through identity maps: a generic infers
-/// its loop ranges from the first operand that reads a loop index as is, so
-/// reading a larger operand through a shifted map (`i + 0`) would iterate
-/// over that operand's extent.
-static Value sliceAt(OpBuilder &b, Location loc, Value value,
-                     ArrayRef<int64_t> offsets, ArrayRef<int64_t> shape) {
-  SmallVector<OpFoldResult> offsetValues, sizes,
-      strides(shape.size(), b.getIndexAttr(1));
-  for (auto [d, offset, size] : llvm::enumerate(offsets, shape)) {
-    offsetValues.push_back(b.getIndexAttr(offset));
-    sizes.push_back(
-        ShapedType::isDynamic(size)
-            ? OpFoldResult(tensor::DimOp::create(b, loc, value, d).getResult())
-            : OpFoldResult(b.getIndexAttr(size)));
-  }
-  return tensor::ExtractSliceOp::create(
-      b, loc, RankedTensorType::get(shape, b.getF32Type()), value, offsetValues,
-      sizes, strides);
-}
-
 /// Accumulates the stride-1 convolution of `input` with `weight` into
 /// `init` (buildConvolution) where only `input`'s rows (first spatial
 /// dimension) in `nonzero` = [first, end) may be nonzero (none: where they

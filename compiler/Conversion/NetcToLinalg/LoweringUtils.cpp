@@ -161,6 +161,22 @@ Value mlir::netc::insertIntoSlice(OpBuilder &b, Location loc, Value source,
                                        sizes, strideValues);
 }
 
+Value mlir::netc::sliceAt(OpBuilder &b, Location loc, Value value,
+                          ArrayRef<int64_t> offsets, ArrayRef<int64_t> shape) {
+  SmallVector<OpFoldResult> offsetValues, sizes,
+      strides(shape.size(), b.getIndexAttr(1));
+  for (auto [d, offset, size] : llvm::enumerate(offsets, shape)) {
+    offsetValues.push_back(b.getIndexAttr(offset));
+    sizes.push_back(
+        ShapedType::isDynamic(size)
+            ? OpFoldResult(tensor::DimOp::create(b, loc, value, d).getResult())
+            : OpFoldResult(b.getIndexAttr(size)));
+  }
+  auto type = cast<RankedTensorType>(value.getType());
+  return tensor::ExtractSliceOp::create(b, loc, type.clone(shape), value,
+                                        offsetValues, sizes, strides);
+}
+
 Value mlir::netc::padSpatial(OpBuilder &b, Location loc, Value input,
                              ArrayRef<int64_t> low, ArrayRef<int64_t> high,
                              Value value) {

@@ -91,6 +91,15 @@ Value insertIntoSlice(OpBuilder &b, Location loc, Value source, Value dest,
                       ArrayRef<int64_t> offsets,
                       ArrayRef<int64_t> strides = {});
 
+/// The window of `value` (N, ...) at `offsets` whose extents are `shape`'s
+/// (the batch is `value`'s): a tensor.extract_slice, which bufferizes to a
+/// view. Generics read such windows through identity maps: a generic infers
+/// its loop ranges from the first operand that reads a loop index as is, so
+/// reading a larger operand through a shifted map (`i + 0`) would iterate
+/// over that operand's extent.
+Value sliceAt(OpBuilder &b, Location loc, Value value,
+              ArrayRef<int64_t> offsets, ArrayRef<int64_t> shape);
+
 /// Pads the spatial dimensions (2 and up) of an (N, C, *spatial) `input` by
 /// `low`/`high` elements with `value`: the input copied into a filled tensor
 /// (see insertIntoSlice). Returns `input` when nothing is added.

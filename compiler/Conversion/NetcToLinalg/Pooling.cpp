@@ -7,10 +7,12 @@
 // generic otherwise (min, 3-d). avg divides the sums by torch's per-position
 // divisor. netc.adaptive_avg_pool reduces over the largest bin with a mask.
 //
-// The gradients are scatter-free: one generic over input positions sums the
-// result gradients of the windows (bins) that contain each position.
-// netc.pool_grad first finds each window's winning element for max and min,
-// and divides the gradients by the forward pass's divisors for avg.
+// The gradients are scatter-free: generics over input positions sum the
+// result gradients of the windows (bins) that contain each position, one
+// per phase of the positions modulo the strides, as window reductions over
+// the padded gradient. netc.pool_grad first finds each window's winning
+// element for max and min, and divides the gradients by the forward pass's
+// divisors for avg.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,8 +24,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::netc;
@@ -471,68 +474,167 @@ static Value buildDisjointPoolGrad(OpBuilder &b, Location loc, Value input,
                                        strides);
 }
 
-/// The input gradient of a pooling whose windows move one element at a time
-/// in every dimension: input position i gets the gradients of windows
-/// o = i + padding - k * dilation, a window reduction like the forward
-/// pass's over the gradient padded by (kernel - 1) * dilation - padding on
-/// both sides, with the window flipped (k' = kernel - 1 - k). Max and min
-/// keep a window's gradient where the flipped position is its winner, whose
-/// row-major index is (window size - 1) - flat(k'). Null when torch's
-/// padding exceeds the dilated kernel (never for a valid pooling).
-static Value buildUnitStridePoolGrad(OpBuilder &b, Location loc, Value input,
-                                     Value grad, Value winners,
-                                     const PoolWindow &w) {
-  auto inputType = cast<RankedTensorType>(input.getType());
-  int64_t spatial = inputType.getRank() - 2;
-  SmallVector<int64_t> reach, ones(spatial, 1);
-  for (int64_t d = 0; d < spatial; ++d) {
-    reach.push_back((w.kernel[d] - 1) * w.dilation[d] - w.padding[d]);
-    if (w.stride[d] != 1 || reach.back() < 0)
-      return {};
-  }
-  SmallVector<Value> inputs{
-      padSpatial(b, loc, grad, reach, reach, createF32Constant(b, loc, 0.0))};
-  if (winners)
-    inputs.push_back(
-        padSpatial(b, loc, winners, reach, reach,
-                   arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1)));
-  PoolWindow unitStride = w;
-  unitStride.stride = ones;
-  SmallVector<AffineMap> maps(
-      inputs.size(), getPoolInputMap(spatial, unitStride, b.getContext()));
-  int64_t windowSize = computeProduct(w.kernel);
-  auto gather = [&](OpBuilder &nb, Location nl,
-                    ValueRange args) -> SmallVector<Value> {
-    Value contribution = args[0];
-    if (winners) {
-      Value flipped = arith::SubIOp::create(
-          nb, nl,
-          arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), windowSize - 1),
-          createFlatWindowIndex(nb, nl, w.kernel, 2 + spatial));
-      Value wins = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                         args[1], flipped);
-      contribution = arith::SelectOp::create(nb, nl, wins, contribution,
-                                             createF32Constant(nb, nl, 0.0));
+namespace {
+/// The input positions i = q * stride + phase of one spatial dimension and
+/// the windows that hold them: window o holds i as its element k when
+/// o * stride + k * dilation = i + padding, so the k that can have a window
+/// are those with stride | phase + padding - k * dilation, every kStep-th
+/// from `last` down, and for the j-th of them (k = last - j * kStep) the
+/// window is o = q + first + j * spacing.
+struct PoolGradPhase {
+  int64_t phase, positions;
+  int64_t taps = 0, last = 0, kStep = 1, first = 0, spacing = 1;
+
+  PoolGradPhase(int64_t phase, int64_t input, int64_t kernel, int64_t stride,
+                int64_t padding, int64_t dilation)
+      : phase(phase),
+        positions(phase < input ? llvm::divideCeil(input - phase, stride) : 0) {
+    for (int64_t k = kernel - 1; k >= 0; --k) {
+      if ((phase + padding - k * dilation) % stride != 0)
+        continue;
+      if (taps++ == 0)
+        last = k;
     }
-    return {arith::AddFOp::create(nb, nl, args.back(), contribution)};
-  };
-  Value init =
-      createFilled(b, loc, inputType, input, createF32Constant(b, loc, 0.0));
-  return buildWindowReductions(b, loc, inputs, maps, w.kernel, init, gather)[0];
+    if (taps == 0)
+      return;
+    kStep = stride / std::gcd(stride, dilation);
+    first = (phase + padding - last * dilation) / stride;
+    spacing = kStep * dilation / stride;
+  }
+
+  /// The windows the phase reads, first to last.
+  int64_t lowest() const { return first; }
+  int64_t highest() const {
+    return positions - 1 + first + (taps - 1) * spacing;
+  }
+};
+} // namespace
+
+/// The input gradient of a pooling whose windows overlap or are padded,
+/// without gathers: the input positions split into phases by their
+/// remainders modulo the strides; in each phase, a window reduction like
+/// the forward pass's sums the gradients of the windows holding each
+/// position, read from the gradient padded with zeros (whose windows do not
+/// exist), the window's taps in decreasing k. Max and min keep a window's
+/// gradient where the tap is its winner (padded winners are -1, never). Each
+/// phase's sums are placed at its positions of the result, every stride-th;
+/// with unit strides the one phase is the result.
+static Value buildPhasedPoolGrad(OpBuilder &b, Location loc, Value input,
+                                 Value grad, Value winners,
+                                 const PoolWindow &w) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  int64_t spatial = inputType.getRank() - 2;
+  // The phases of each dimension, and the padding that holds all windows
+  // any of them reads.
+  SmallVector<SmallVector<PoolGradPhase>> phases(spatial);
+  SmallVector<int64_t> low(spatial, 0), high(spatial, 0);
+  for (int64_t d = 0; d < spatial; ++d) {
+    int64_t windows = gradType.getDimSize(d + 2);
+    for (int64_t r = 0; r < w.stride[d]; ++r) {
+      PoolGradPhase phase(r, inputType.getDimSize(d + 2), w.kernel[d],
+                          w.stride[d], w.padding[d], w.dilation[d]);
+      if (phase.positions == 0 || phase.taps == 0)
+        continue;
+      low[d] = std::max(low[d], -phase.lowest());
+      high[d] = std::max(high[d], phase.highest() - (windows - 1));
+      phases[d].push_back(phase);
+    }
+  }
+  Value paddedGrad =
+      padSpatial(b, loc, grad, low, high, createF32Constant(b, loc, 0.0));
+  Value paddedWinners =
+      winners
+          ? padSpatial(b, loc, winners, low, high,
+                       arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1))
+          : Value();
+
+  Value zero = createF32Constant(b, loc, 0.0);
+  bool unitStrides = llvm::all_of(w.stride, [](int64_t s) { return s == 1; });
+  // Positions in no window keep a zero gradient; in a dimension with no
+  // windows at all, every position does.
+  Value result = createFilled(b, loc, inputType, input, zero);
+  if (llvm::any_of(phases, [](auto &p) { return p.empty(); }))
+    return result;
+  // Every combination of the dimensions' phases.
+  SmallVector<size_t> choice(spatial, 0);
+  while (true) {
+    SmallVector<int64_t> offsets{0, 0},
+        extents{ShapedType::kDynamic, inputType.getDimSize(1)},
+        readExtents = extents, taps, spacings, positions{0, 0}, strides{1, 1};
+    for (int64_t d = 0; d < spatial; ++d) {
+      const PoolGradPhase &phase = phases[d][choice[d]];
+      offsets.push_back(phase.first + low[d]);
+      extents.push_back(phase.positions);
+      readExtents.push_back(phase.positions + (phase.taps - 1) * phase.spacing);
+      taps.push_back(phase.taps);
+      spacings.push_back(phase.spacing);
+      positions.push_back(phase.phase);
+      strides.push_back(w.stride[d]);
+    }
+    SmallVector<Value> reads{sliceAt(b, loc, paddedGrad, offsets, readExtents)};
+    if (paddedWinners)
+      reads.push_back(sliceAt(b, loc, paddedWinners, offsets, readExtents));
+    SmallVector<int64_t> ones(spatial, 1);
+    PoolWindow tapsWindow{taps, ones, {}, spacings, w.countIncludePad};
+    SmallVector<AffineMap> maps(
+        reads.size(), getPoolInputMap(spatial, tapsWindow, b.getContext()));
+    auto sum = [&](OpBuilder &nb, Location nl,
+                   ValueRange args) -> SmallVector<Value> {
+      Value contribution = args[0];
+      if (paddedWinners) {
+        // The tap's k, row-major over the kernel: sum over d of
+        // (last_d - j_d * kStep_d) * (kernel_{d+1} * ...).
+        int64_t base = 0, weight = 1;
+        Value flat = createIndexConstant(nb, nl, 0);
+        for (int64_t d = spatial - 1; d >= 0; --d) {
+          const PoolGradPhase &phase = phases[d][choice[d]];
+          base += phase.last * weight;
+          flat = arith::AddIOp::create(
+              nb, nl, flat,
+              arith::MulIOp::create(
+                  nb, nl, linalg::IndexOp::create(nb, nl, 2 + spatial + d),
+                  createIndexConstant(nb, nl, phase.kStep * weight)));
+          weight *= w.kernel[d];
+        }
+        Value k = arith::IndexCastOp::create(
+            nb, nl, nb.getI32Type(),
+            arith::SubIOp::create(nb, nl, createIndexConstant(nb, nl, base),
+                                  flat));
+        Value wins =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, args[1], k);
+        contribution = arith::SelectOp::create(nb, nl, wins, contribution,
+                                               createF32Constant(nb, nl, 0.0));
+      }
+      return {arith::AddFOp::create(nb, nl, args.back(), contribution)};
+    };
+    RankedTensorType phaseType = inputType.clone(extents);
+    Value sums = buildWindowReductions(
+        b, loc, reads, maps, taps,
+        unitStrides ? result : createFilled(b, loc, phaseType, input, zero),
+        sum)[0];
+    if (unitStrides)
+      return sums;
+    result = insertIntoSlice(b, loc, sums, result, positions, strides);
+    // The next combination, the last dimension fastest.
+    int64_t d = spatial - 1;
+    for (; d >= 0 && ++choice[d] == phases[d].size(); --d)
+      choice[d] = 0;
+    if (d < 0)
+      return result;
+  }
 }
 
-/// Gathers (or, for disjoint windows, scatters; for unit strides, reduces a
-/// flipped window), for each input position i and kernel position k, the
+/// The gradient of each input position: for each kernel position k, the
 /// gradient of the window o with o * stride + k * dilation = i + padding, if
-/// there is one: avg divides each window's gradient
-/// by its divisor first; max and min keep it only where k is the window's
-/// winner (`winners`, searched here when not given).
+/// there is one. avg divides each window's gradient by its divisor first;
+/// max and min keep it only where k is the window's winner (`winners`,
+/// searched here when not given).
 static Value buildPoolGrad(OpBuilder &builder, PoolGradOp op, Value input,
                            Value grad, Value winners) {
   Location loc = op.getLoc();
   auto inputType = cast<RankedTensorType>(input.getType());
   auto gradType = cast<RankedTensorType>(grad.getType());
-  int64_t spatial = inputType.getRank() - 2;
   PoolWindow window = PoolWindow::of(op);
 
   if (op.getKind() == PoolKind::avg)
@@ -543,58 +645,7 @@ static Value buildPoolGrad(OpBuilder &builder, PoolGradOp op, Value input,
                               window)[1];
   if (hasDisjointWindows(inputType, gradType, window))
     return buildDisjointPoolGrad(builder, loc, input, grad, winners, window);
-  if (Value flipped =
-          buildUnitStridePoolGrad(builder, loc, input, grad, winners, window))
-    return flipped;
-
-  auto gather = [&](OpBuilder &b, Location l,
-                    ValueRange args) -> SmallVector<Value> {
-    SmallVector<Value> indices{linalg::IndexOp::create(b, l, 0),
-                               linalg::IndexOp::create(b, l, 1)};
-    Value zero = createIndexConstant(b, l, 0);
-    Value valid;
-    for (int64_t d = 0; d < spatial; ++d) {
-      // t = o * stride must be a multiple of the stride, and o a window.
-      Value i = linalg::IndexOp::create(b, l, 2 + d);
-      Value k = linalg::IndexOp::create(b, l, 2 + spatial + d);
-      Value t = arith::SubIOp::create(
-          b, l,
-          arith::AddIOp::create(b, l, i,
-                                createIndexConstant(b, l, window.padding[d])),
-          arith::MulIOp::create(b, l, k,
-                                createIndexConstant(b, l, window.dilation[d])));
-      Value stride = createIndexConstant(b, l, window.stride[d]);
-      Value o = arith::DivSIOp::create(b, l, t, stride);
-      Value nonNegative =
-          arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t, zero);
-      Value aligned =
-          arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                arith::RemSIOp::create(b, l, t, stride), zero);
-      Value inRange = arith::CmpIOp::create(
-          b, l, arith::CmpIPredicate::slt, o,
-          createIndexConstant(b, l, gradType.getDimSize(d + 2)));
-      Value inside = arith::AndIOp::create(
-          b, l, nonNegative, arith::AndIOp::create(b, l, aligned, inRange));
-      // Out-of-range windows read window 0 and are discarded.
-      indices.push_back(arith::SelectOp::create(b, l, inside, o, zero));
-      valid = valid ? arith::AndIOp::create(b, l, valid, inside) : inside;
-    }
-    Value contribution = tensor::ExtractOp::create(b, l, grad, indices);
-    if (winners) {
-      Value winner = tensor::ExtractOp::create(b, l, winners, indices);
-      Value wins = arith::CmpIOp::create(
-          b, l, arith::CmpIPredicate::eq, winner,
-          createFlatWindowIndex(b, l, window.kernel, 2 + spatial));
-      valid = arith::AndIOp::create(b, l, valid, wins);
-    }
-    contribution = arith::SelectOp::create(b, l, valid, contribution,
-                                           createF32Constant(b, l, 0.0));
-    return {arith::AddFOp::create(b, l, args[0], contribution)};
-  };
-  Value init = createFilled(builder, loc, inputType, input,
-                            createF32Constant(builder, loc, 0.0));
-  return buildWindowReductions(builder, loc, {}, {}, window.kernel, init,
-                               gather)[0];
+  return buildPhasedPoolGrad(builder, loc, input, grad, winners, window);
 }
 
 namespace {

@@ -4,11 +4,17 @@
 // reduction over the padded input (the padding value is moot, padding is
 // rejected by position) into the running maximum (-inf) and the winner's flat
 // kernel position (-1 for none yet). An element wins if it is real and the
-// first, greater, or NaN. Then a generic over the input positions and the
-// kernel gathers each window gradient whose winner is that position.
+// first, greater, or NaN. Then the input positions split into 2 x 2 phases
+// by their remainders modulo the strides. Rows: even positions are element
+// k = 1 of window q, odd ones k = 0 of window q + 1. Columns (kernel 3):
+// even positions are k = 1 of window q, odd ones k = 2 of window q and k = 0
+// of window q + 1. Each phase sums the gradients of its windows whose
+// winner is its tap (flat k = 3 k0 + k1, taps in decreasing k), and is
+// placed at its positions, every other row and column. No gathers.
 // CHECK-DAG:   #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
 // CHECK-DAG:   #[[WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
 // CHECK-DAG:   #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// CHECK-DAG:   #[[TAPS:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
 // CHECK-LABEL: func @max_pool2d_grad
 // CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}}[0, 0, 1, 1] [%{{.*}}, 3, 8, 9] [1, 1, 1, 1] : tensor<?x3x8x9xf32> into tensor<?x3x10x11xf32>
 // CHECK:       %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
@@ -26,14 +32,33 @@
 // CHECK:         arith.select %[[TAKE]], %[[ELEMENT]], %[[SOFAR]] : f32
 // CHECK:         arith.select %[[TAKE]], %{{.*}}, %{{.*}} : i32
 // CHECK:       %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x3x8x9xf32>)
-// CHECK:       linalg.generic {indexing_maps = [#[[WIN]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
-// CHECK-SAME:    ins(%{{.*}} : tensor<2x3xf32>) outs(%[[ZEROS]] : tensor<?x3x8x9xf32>)
-// CHECK:         %[[G:.*]] = tensor.extract %arg1[{{.*}}] : tensor<?x3x5x5xf32>
-// CHECK:         %[[W:.*]] = tensor.extract %[[WINNERS]]#1[{{.*}}] : tensor<?x3x5x5xi32>
-// CHECK:         %[[WINS:.*]] = arith.cmpi eq, %[[W]], %{{.*}} : i32
-// CHECK:         %[[VALID:.*]] = arith.andi %{{.*}}, %[[WINS]] : i1
-// CHECK:         %[[C:.*]] = arith.select %[[VALID]], %[[G]], %{{.*}} : f32
-// CHECK:         arith.addf %{{.*}}, %[[C]] : f32
+// CHECK:       %[[G00:.*]] = tensor.extract_slice %arg1[0, 0, 0, 0] [%{{.*}}, 3, 4, 5] [1, 1, 1, 1]
+// CHECK:       %[[W00:.*]] = tensor.extract_slice %[[WINNERS]]#1[0, 0, 0, 0] [%{{.*}}, 3, 4, 5] [1, 1, 1, 1]
+// CHECK:       %[[P00:.*]] = linalg.generic {indexing_maps = [#[[TAPS]], #[[TAPS]], #[[WIN]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:    ins(%[[G00]], %[[W00]], %{{.*}} : tensor<?x3x4x5xf32>, tensor<?x3x4x5xi32>, tensor<1x1xf32>) outs(%{{.*}} : tensor<?x3x4x5xf32>)
+// CHECK-NEXT:  ^bb0(%[[G:.*]]: f32, %[[W:.*]]: i32, %{{.*}}: f32, %[[SUM:.*]]: f32):
+// CHECK:         %[[K4:.*]] = arith.constant 4 : index
+// CHECK:         %[[K:.*]] = arith.subi %[[K4]], %{{.*}} : index
+// CHECK:         %[[KI:.*]] = arith.index_cast %[[K]] : index to i32
+// CHECK:         %[[WINS:.*]] = arith.cmpi eq, %[[W]], %[[KI]] : i32
+// CHECK:         %[[C:.*]] = arith.select %[[WINS]], %[[G]], %{{.*}} : f32
+// CHECK:         arith.addf %[[SUM]], %[[C]] : f32
+// CHECK:       %[[DX00:.*]] = tensor.insert_slice %{{.*}} into %[[ZEROS]][0, 0, 0, 0] [%{{.*}}, 3, 4, 5] [1, 1, 2, 2]
+// CHECK:       linalg.generic
+// CHECK-SAME:    tensor<1x2xf32>) outs(%{{.*}} : tensor<?x3x4x4xf32>)
+// CHECK:         arith.constant 5 : index
+// CHECK:       %[[DX01:.*]] = tensor.insert_slice %{{.*}} into %[[DX00]][0, 0, 0, 1] [%{{.*}}, 3, 4, 4] [1, 1, 2, 2]
+// CHECK:       tensor.extract_slice %arg1[0, 0, 1, 0] [%{{.*}}, 3, 4, 5] [1, 1, 1, 1]
+// CHECK:       linalg.generic
+// CHECK-SAME:    tensor<1x1xf32>) outs(%{{.*}} : tensor<?x3x4x5xf32>)
+// CHECK:         arith.constant 1 : index
+// CHECK:       %[[DX10:.*]] = tensor.insert_slice %{{.*}} into %[[DX01]][0, 0, 1, 0] [%{{.*}}, 3, 4, 5] [1, 1, 2, 2]
+// CHECK:       linalg.generic
+// CHECK-SAME:    tensor<1x2xf32>) outs(%{{.*}} : tensor<?x3x4x4xf32>)
+// CHECK:         arith.constant 2 : index
+// CHECK:       %[[DX11:.*]] = tensor.insert_slice %{{.*}} into %[[DX10]][0, 0, 1, 1] [%{{.*}}, 3, 4, 4] [1, 1, 2, 2]
+// CHECK:       return %[[DX11]]
+// CHECK-NOT:   tensor.extract %
 func.func @max_pool2d_grad(%x: tensor<?x3x8x9xf32>, %dy: tensor<?x3x5x5xf32>) -> tensor<?x3x8x9xf32> {
   %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind max>, kernel_size = array<i64: 2, 3>,
           stride = array<i64: 2, 2>, padding = array<i64: 1, 1>,
@@ -46,27 +71,30 @@ func.func @max_pool2d_grad(%x: tensor<?x3x8x9xf32>, %dy: tensor<?x3x5x5xf32>) ->
 
 // Min pooling with ceil_mode: the input is padded like the forward pass's
 // (low 1, high 1 + 1 for the last partial window), the running minimum starts
-// at +inf and improves with olt. Input position i is element k of window
-// o = (i + 1 - k) / 2 when that divides exactly and o < 6 (out-of-range
-// windows read window 0 and are discarded).
+// at +inf and improves with olt. Even input positions 2q are element 1 of
+// window q; odd ones 2q + 1 are element 2 of window q and 0 of window q + 1:
+// two phases, each a window reduction over the gradient, which needs no
+// padding here, placed every other position.
+// CHECK-DAG:   #[[TAPS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 + d3)>
 // CHECK-LABEL: func @min_pool1d_grad
 // CHECK:       tensor.insert_slice %{{.*}}[0, 0, 1] [%{{.*}}, 2, 10] [1, 1, 1] : tensor<?x2x10xf32> into tensor<?x2x13xf32>
 // CHECK:       %[[INF:.*]] = arith.constant 0x7F800000 : f32
 // CHECK:       linalg.fill ins(%[[INF]] : f32) outs(%{{.*}} : tensor<?x2x6xf32>)
-// CHECK:       linalg.generic
+// CHECK:       %[[SEARCH:.*]]:2 = linalg.generic
 // CHECK:         arith.cmpf olt
-// CHECK:       linalg.generic
-// CHECK:         %[[I:.*]] = linalg.index 2 : index
-// CHECK:         %[[K:.*]] = linalg.index 3 : index
-// CHECK:         %[[SHIFTED:.*]] = arith.addi %[[I]], %{{.*}} : index
-// CHECK:         %[[T:.*]] = arith.subi %[[SHIFTED]], %{{.*}} : index
-// CHECK:         %[[O:.*]] = arith.divsi %[[T]], %[[STRIDE:.*]] : index
-// CHECK:         arith.cmpi sge, %[[T]], %{{.*}} : index
-// CHECK:         arith.remsi %[[T]], %[[STRIDE]] : index
-// CHECK:         %[[COUNT:.*]] = arith.constant 6 : index
-// CHECK:         arith.cmpi slt, %[[O]], %[[COUNT]] : index
-// CHECK:         %[[WINDOW:.*]] = arith.select %{{.*}}, %[[O]], %{{.*}} : index
-// CHECK:         tensor.extract %arg1[%{{.*}}, %{{.*}}, %[[WINDOW]]] : tensor<?x2x6xf32>
+// CHECK:       %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x2x10xf32>)
+// CHECK:       %[[G0:.*]] = tensor.extract_slice %arg1[0, 0, 0] [%{{.*}}, 2, 5] [1, 1, 1]
+// CHECK:       linalg.generic {indexing_maps = [#[[TAPS]], #[[TAPS]], {{.*}}]
+// CHECK-SAME:    ins(%[[G0]], %{{.*}}, %{{.*}} : tensor<?x2x5xf32>, tensor<?x2x5xi32>, tensor<1xf32>) outs(%{{.*}} : tensor<?x2x5xf32>)
+// CHECK:         arith.constant 1 : index
+// CHECK:         arith.cmpi eq
+// CHECK:       %[[EVEN:.*]] = tensor.insert_slice %{{.*}} into %[[ZEROS]][0, 0, 0] [%{{.*}}, 2, 5] [1, 1, 2]
+// CHECK:       %[[G1:.*]] = tensor.extract_slice %arg1[0, 0, 0] [%{{.*}}, 2, 6] [1, 1, 1]
+// CHECK:       linalg.generic {indexing_maps = [#[[TAPS]], #[[TAPS]], {{.*}}]
+// CHECK-SAME:    ins(%[[G1]], %{{.*}}, %{{.*}} : tensor<?x2x6xf32>, tensor<?x2x6xi32>, tensor<2xf32>) outs(%{{.*}} : tensor<?x2x5xf32>)
+// CHECK:         arith.constant 2 : index
+// CHECK:       tensor.insert_slice %{{.*}} into %[[EVEN]][0, 0, 1] [%{{.*}}, 2, 5] [1, 1, 2]
+// CHECK-NOT:   tensor.extract %
 func.func @min_pool1d_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x6xf32>) -> tensor<?x2x10xf32> {
   %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind min>, kernel_size = array<i64: 3>,
           stride = array<i64: 2>, padding = array<i64: 1>,
@@ -77,15 +105,20 @@ func.func @min_pool1d_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x6xf32>) -> te
 
 // -----
 
-// Dilation scales the kernel position in the window map and in the gather:
-// o = (i + 1 - 2 k) / 2.
+// Dilation scales the kernel position in the window map. With stride and
+// dilation 2 and padding 1, even input positions are in no window (their
+// gradient stays 0); odd ones 2q + 1 are element 1 of window q and 0 of
+// window q + 1.
 // CHECK-DAG:   #[[IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 * 2 + d3 * 2)>
+// CHECK-DAG:   #[[TAPS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 + d3)>
 // CHECK-LABEL: func @max_pool1d_dilation_grad
 // CHECK:       linalg.generic {indexing_maps = [#[[IN]],
-// CHECK:       linalg.generic
-// CHECK:         %[[K:.*]] = linalg.index 3 : index
-// CHECK:         %[[DILATION:.*]] = arith.constant 2 : index
-// CHECK:         arith.muli %[[K]], %[[DILATION]] : index
+// CHECK:       %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x2x10xf32>)
+// CHECK:       linalg.generic {indexing_maps = [#[[TAPS]], #[[TAPS]], {{.*}}]
+// CHECK-SAME:    tensor<2xf32>) outs(%{{.*}} : tensor<?x2x5xf32>)
+// CHECK:         arith.constant 1 : index
+// CHECK:       %[[ODD:.*]] = tensor.insert_slice %{{.*}} into %[[ZEROS]][0, 0, 1] [%{{.*}}, 2, 5] [1, 1, 2]
+// CHECK-NEXT:  return %[[ODD]]
 func.func @max_pool1d_dilation_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x6xf32>) -> tensor<?x2x10xf32> {
   %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind max>, kernel_size = array<i64: 2>,
           stride = array<i64: 2>, padding = array<i64: 1>,
@@ -98,10 +131,11 @@ func.func @max_pool1d_dilation_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x6xf3
 
 // Average pooling's gradient divides the result gradient by the forward
 // pass's divisors (here without the padding: 2 at the edges, 3 inside, per
-// dimension, divided once by the product), then gathers every window holding
-// each input position; no winners are computed.
-// CHECK-DAG:   #[[WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
-// CHECK-DAG:   #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// dimension, divided once by the product), then sums, in each of the 2 x 2
+// phases of the input positions, the windows that hold them (1 or 2 per
+// dimension), from the gradient padded by one column for the last odd
+// column's second window; no winners are computed.
+// CHECK-DAG:   #[[TAPS:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
 // CHECK-LABEL: func @avg_pool2d_grad
 // CHECK-DAG:   %[[ROWS:.*]] = arith.constant dense<[2.000000e+00, 3.000000e+00, 3.000000e+00, 3.000000e+00, 2.000000e+00]> : tensor<5xf32>
 // CHECK-DAG:   %[[COLUMNS:.*]] = arith.constant dense<[2.000000e+00, 3.000000e+00, 3.000000e+00, 3.000000e+00, 3.000000e+00]> : tensor<5xf32>
@@ -109,12 +143,22 @@ func.func @max_pool1d_dilation_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x6xf3
 // CHECK:         %[[DIVISOR:.*]] = arith.mulf
 // CHECK:         arith.divf %{{.*}}, %[[DIVISOR]] : f32
 // CHECK-NOT:   xi32>
-// CHECK:       linalg.generic {indexing_maps = [#[[WIN]], #[[OUT]]]
-// CHECK-SAME:    ins(%{{.*}} : tensor<3x3xf32>) outs(%{{.*}} : tensor<?x2x9x10xf32>)
-// CHECK:         %[[G:.*]] = tensor.extract %[[SCALED]][{{.*}}] : tensor<?x2x5x5xf32>
-// CHECK-NEXT:    %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT:    %[[C:.*]] = arith.select %{{.*}}, %[[G]], %[[ZERO]] : f32
-// CHECK-NEXT:    arith.addf %{{.*}}, %[[C]] : f32
+// CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [%{{.*}}, 2, 5, 5] [1, 1, 1, 1] : tensor<?x2x5x5xf32> into tensor<?x2x5x6xf32>
+// CHECK:       linalg.generic {indexing_maps = [#[[TAPS]], {{.*}}]
+// CHECK-SAME:    tensor<1x1xf32>) outs(%{{.*}} : tensor<?x2x5x5xf32>)
+// CHECK-NEXT:  ^bb0(%[[G:.*]]: f32, %{{.*}}: f32, %[[SUM:.*]]: f32):
+// CHECK-NEXT:    %[[NEW:.*]] = arith.addf %[[SUM]], %[[G]] : f32
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 0, 0] [%{{.*}}, 2, 5, 5] [1, 1, 2, 2]
+// CHECK:       linalg.generic
+// CHECK-SAME:    ins(%{{.*}}, %{{.*}} : tensor<?x2x5x6xf32>, tensor<1x2xf32>) outs(%{{.*}} : tensor<?x2x5x5xf32>)
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 0, 1] [%{{.*}}, 2, 5, 5] [1, 1, 2, 2]
+// CHECK:       linalg.generic
+// CHECK-SAME:    ins(%{{.*}}, %{{.*}} : tensor<?x2x5x5xf32>, tensor<2x1xf32>) outs(%{{.*}} : tensor<?x2x4x5xf32>)
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 1, 0] [%{{.*}}, 2, 4, 5] [1, 1, 2, 2]
+// CHECK:       linalg.generic
+// CHECK-SAME:    ins(%{{.*}}, %{{.*}} : tensor<?x2x5x6xf32>, tensor<2x2xf32>) outs(%{{.*}} : tensor<?x2x4x5xf32>)
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 1, 1] [%{{.*}}, 2, 4, 5] [1, 1, 2, 2]
+// CHECK-NOT:   tensor.extract %
 func.func @avg_pool2d_grad(%x: tensor<?x2x9x10xf32>, %dy: tensor<?x2x5x5xf32>) -> tensor<?x2x9x10xf32> {
   %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind avg>, kernel_size = array<i64: 3, 3>,
           stride = array<i64: 2, 2>, padding = array<i64: 1, 1>,
@@ -201,26 +245,30 @@ func.func @max_pool2d_with_grad(%x: tensor<?x3x9x7xf32>, %dy: tensor<?x3x4x3xf32
 
 // -----
 
-// With unit strides the gradient gathers nothing: input position i sums the
-// gradients of windows o = i + 1 - 2k, a window reduction over the gradient
-// padded by (3 - 1) * 2 - 1 = 3 on both sides (winners too, with -1) with the
-// window flipped; a window's gradient counts where its winner is 2 - k'.
-// CHECK-DAG:   #[[IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 + d3 * 2)>
+// With unit strides there is one phase, the whole input: position i sums
+// the gradients of windows o = i + 1 - 2k, a window reduction over the
+// gradient padded by (3 - 1) * 2 - 1 = 3 on both sides (winners too, with
+// -1), the taps in decreasing k; a window's gradient counts where its winner
+// is the tap's k = 2 - j.
+// CHECK-DAG:   #[[TAPS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 + d3 * 2)>
 // CHECK-LABEL: func @max_pool1d_unit_stride_grad
 // CHECK:       %[[WINNERS:.*]]:2 = linalg.generic
-// CHECK:       %[[G:.*]] = tensor.insert_slice %{{.*}}[0, 0, 3] [%{{.*}}, 2, 8] [1, 1, 1] : tensor<?x2x8xf32> into tensor<?x2x14xf32>
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 3] [%{{.*}}, 2, 8] [1, 1, 1] : tensor<?x2x8xf32> into tensor<?x2x14xf32>
 // CHECK:       %[[NONE:.*]] = arith.constant -1 : i32
-// CHECK:       %[[W:.*]] = tensor.insert_slice %{{.*}}[0, 0, 3] [%{{.*}}, 2, 8] [1, 1, 1] : tensor<?x2x8xi32> into tensor<?x2x14xi32>
-// CHECK:       linalg.generic {indexing_maps = [#[[IN]], #[[IN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-// CHECK-SAME:    ins(%[[G]], %[[W]], %{{.*}} : tensor<?x2x14xf32>, tensor<?x2x14xi32>, tensor<3xf32>)
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 3] [%{{.*}}, 2, 8] [1, 1, 1] : tensor<?x2x8xi32> into tensor<?x2x14xi32>
+// CHECK:       %[[G:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0] [%{{.*}}, 2, 14] [1, 1, 1] : tensor<?x2x14xf32> to tensor<?x2x14xf32>
+// CHECK:       %[[W:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0] [%{{.*}}, 2, 14] [1, 1, 1] : tensor<?x2x14xi32> to tensor<?x2x14xi32>
+// CHECK:       linalg.generic {indexing_maps = [#[[TAPS]], #[[TAPS]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME:    ins(%[[G]], %[[W]], %{{.*}} : tensor<?x2x14xf32>, tensor<?x2x14xi32>, tensor<3xf32>) outs(%{{.*}} : tensor<?x2x10xf32>)
 // CHECK-NEXT:  ^bb0(%[[GRAD:.*]]: f32, %[[WINNER:.*]]: i32, %{{.*}}: f32, %[[SUM:.*]]: f32):
-// CHECK:         %[[LAST:.*]] = arith.constant 2 : i32
-// CHECK:         %[[K:.*]] = linalg.index 3 : index
+// CHECK:         %[[J:.*]] = linalg.index 3 : index
+// CHECK:         %[[LAST:.*]] = arith.constant 2 : index
+// CHECK:         %[[K:.*]] = arith.subi %[[LAST]], %{{.*}} : index
 // CHECK:         %[[KI:.*]] = arith.index_cast %[[K]] : index to i32
-// CHECK:         %[[FLIPPED:.*]] = arith.subi %[[LAST]], %[[KI]] : i32
-// CHECK:         %[[WINS:.*]] = arith.cmpi eq, %[[WINNER]], %[[FLIPPED]] : i32
+// CHECK:         %[[WINS:.*]] = arith.cmpi eq, %[[WINNER]], %[[KI]] : i32
 // CHECK:         %[[C:.*]] = arith.select %[[WINS]], %[[GRAD]], %{{.*}} : f32
 // CHECK:         arith.addf %[[SUM]], %[[C]] : f32
+// CHECK-NOT:   tensor.insert_slice
 // CHECK-NOT:   tensor.extract %
 func.func @max_pool1d_unit_stride_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x8xf32>) -> tensor<?x2x10xf32> {
   %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind max>, kernel_size = array<i64: 3>,
@@ -233,17 +281,19 @@ func.func @max_pool1d_unit_stride_grad(%x: tensor<?x2x10xf32>, %dy: tensor<?x2x8
 // -----
 
 // Average pooling with unit strides (inception's 3x3, padding 1): the
-// divided gradient padded by 1 on each side, summed over a 3x3 window.
-// CHECK-DAG:   #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
+// divided gradient padded by 1 on each side, summed over a 3x3 window into
+// the result, with no phases to place.
+// CHECK-DAG:   #[[TAPS:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
 // CHECK-LABEL: func @avg_pool2d_unit_stride_grad
 // CHECK:       %[[SCALED:.*]] = linalg.generic
 // CHECK:       tensor.extract_slice %{{.*}}[0, 0, 1, 1] [%{{.*}}, 2, 12, 12] [1, 1, 1, 1] : tensor<?x2x14x14xf32> to tensor<?x2x12x12xf32>
 // CHECK-NEXT:  linalg.copy ins(%[[SCALED]] : tensor<?x2x12x12xf32>)
-// CHECK:       linalg.generic {indexing_maps = [#[[IN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK:       linalg.generic {indexing_maps = [#[[TAPS]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
 // CHECK-SAME:    ins(%{{.*}}, %{{.*}} : tensor<?x2x14x14xf32>, tensor<3x3xf32>) outs(%{{.*}} : tensor<?x2x12x12xf32>)
 // CHECK-NEXT:  ^bb0(%[[GRAD:.*]]: f32, %{{.*}}: f32, %[[SUM:.*]]: f32):
 // CHECK-NEXT:    %[[NEW:.*]] = arith.addf %[[SUM]], %[[GRAD]] : f32
 // CHECK-NEXT:    linalg.yield %[[NEW]] : f32
+// CHECK-NOT:   tensor.insert_slice
 func.func @avg_pool2d_unit_stride_grad(%x: tensor<?x2x12x12xf32>, %dy: tensor<?x2x12x12xf32>) -> tensor<?x2x12x12xf32> {
   %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind avg>, kernel_size = array<i64: 3, 3>,
           stride = array<i64: 1, 1>, padding = array<i64: 1, 1>,
