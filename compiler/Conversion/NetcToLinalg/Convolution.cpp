@@ -1,16 +1,17 @@
 //===- Convolution.cpp - netc convolution ops to linalg -------------------===//
 //
 // netc.conv becomes: the input padded as its padding_mode says (copied into
-// a filled tensor for zeros/constant, a gather linalg.generic for reflect/
-// replicate/circular), an init holding the broadcast bias (or zeros), then the
-// named linalg convolution for the case (plain, depthwise, 2-d grouped) or one
-// linalg.generic that handles any rank and any groups.
+// a filled tensor for zeros/constant; for reflect/replicate/circular, each
+// border then copied from the positions it repeats), an init holding the
+// broadcast bias (or zeros), then the named linalg convolution for the case
+// (plain, depthwise, 2-d grouped) or one linalg.generic that handles any
+// rank and any groups.
 //
 // Its gradients reuse those pieces: conv_input_grad is the transposed
 // convolution (the same convolution builders run on the result gradient
 // spread out by the stride, with the flipped weight), over the unpadded
 // input's positions for zero and constant padding, else over the padded
-// input's, followed by the adjoint of the gathering padding; conv_weight_grad
+// input's, followed by the adjoint of the copying padding; conv_weight_grad
 // correlates the input, padded as the forward pass padded it, with the result
 // gradient; channel_sum is a linalg.reduce.
 //
@@ -62,34 +63,77 @@ static Value sourceIndex(OpBuilder &b, Location loc, PaddingMode mode, Value i,
   case PaddingMode::constant:
     break;
   }
-  llvm_unreachable("constant padding modes are not gathered");
+  llvm_unreachable("constant padding modes copy no input position");
 }
 
-/// Pads by gathering from the input: each padded element extracts the input
-/// element `sourceIndex` names.
-static Value gatherPad(OpBuilder &b, Location loc, Value input,
-                       PaddingMode mode, ArrayRef<int64_t> low,
-                       ArrayRef<int64_t> high) {
+/// Pads by copying, one spatial dimension at a time over the whole extent of
+/// the others (so that the corners repeat borders already made): the input
+/// into the interior, then each border from the positions it repeats.
+/// Replicate broadcasts the edge, reflect reads the positions past the edge
+/// in reverse, circular copies the other end. Nothing is gathered.
+static Value copyPad(OpBuilder &b, Location loc, Value input, PaddingMode mode,
+                     ArrayRef<int64_t> low, ArrayRef<int64_t> high) {
+  MLIRContext *context = b.getContext();
   auto type = cast<RankedTensorType>(input.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  for (auto [d, lo, hi] : llvm::enumerate(low, high))
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape()), interior{0, 0};
+  for (auto [d, lo, hi] : llvm::enumerate(low, high)) {
     shape[d + 2] += lo + hi;
-  auto paddedType = RankedTensorType::get(shape, type.getElementType());
-  return buildParallelGeneric(
-      b, loc, paddedType, input, /*inputs=*/{}, /*inputMaps=*/{},
-      [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
-        SmallVector<Value> indices;
-        for (int64_t d = 0, e = type.getRank(); d < e; ++d) {
-          Value i = linalg::IndexOp::create(nb, nl, d);
-          if (d >= 2) {
-            Value shifted = arith::SubIOp::create(
-                nb, nl, i, createIndexConstant(nb, nl, low[d - 2]));
-            i = sourceIndex(nb, nl, mode, shifted, type.getDimSize(d));
-          }
-          indices.push_back(i);
+    interior.push_back(lo);
+  }
+  auto paddedType = type.clone(shape);
+  Value padded = insertIntoSlice(
+      b, loc, input, createEmpty(b, loc, paddedType, input), interior);
+  for (int64_t d = 2; d < rank; ++d) {
+    int64_t lo = low[d - 2], hi = high[d - 2], size = type.getDimSize(d);
+    // The `count` positions from `first` on along d repeat those from
+    // `source` on (replicate: the one at `source`).
+    auto makeBorder = [&](int64_t first, int64_t count, int64_t source) {
+      if (count == 0)
+        return;
+      SmallVector<int64_t> borderShape(shape), borderAt(rank, 0),
+          sourceShape(shape), sourceAt(rank, 0);
+      borderShape[d] = count;
+      borderAt[d] = first;
+      sourceShape[d] = mode == PaddingMode::replicate ? 1 : count;
+      sourceAt[d] = source;
+      Value border = sliceAt(b, loc, padded, sourceAt, sourceShape);
+      if (mode != PaddingMode::circular) {
+        SmallVector<AffineExpr> exprs;
+        for (int64_t i = 0; i < rank; ++i) {
+          AffineExpr e = getAffineDimExpr(i, context);
+          if (i == d)
+            e = mode == PaddingMode::replicate
+                    ? getAffineConstantExpr(0, context)
+                    : count - 1 - e;
+          exprs.push_back(e);
         }
-        return tensor::ExtractOp::create(nb, nl, input, indices);
-      });
+        border = buildParallelGeneric(
+            b, loc, paddedType.clone(borderShape), border, border,
+            AffineMap::get(rank, 0, exprs, context),
+            [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      }
+      padded = insertIntoSlice(b, loc, border, padded, borderAt);
+    };
+    switch (mode) {
+    case PaddingMode::replicate:
+      makeBorder(0, lo, lo);
+      makeBorder(lo + size, hi, lo + size - 1);
+      break;
+    case PaddingMode::reflect:
+      makeBorder(0, lo, lo + 1);
+      makeBorder(lo + size, hi, lo + size - 1 - hi);
+      break;
+    case PaddingMode::circular:
+      makeBorder(0, lo, size);
+      makeBorder(lo + size, hi, lo);
+      break;
+    case PaddingMode::zeros:
+    case PaddingMode::constant:
+      llvm_unreachable("constant padding modes are filled");
+    }
+  }
+  return padded;
 }
 
 /// The input of a convolution-like op (netc.conv, netc.conv_weight_grad)
@@ -109,7 +153,7 @@ static Value padConvInput(OpBuilder &b, Location loc, OpTy op, Value input) {
   case PaddingMode::circular:
     if (isZeroPadding(low, high))
       return input;
-    return gatherPad(b, loc, input, op.getPaddingMode(), low, high);
+    return copyPad(b, loc, input, op.getPaddingMode(), low, high);
   }
   llvm_unreachable("unknown padding mode");
 }
@@ -538,10 +582,10 @@ static Value addBorderGrad(OpBuilder &b, Location loc, PaddingMode mode,
       });
 }
 
-/// The adjoint of a gathering padConvInput (reflect, replicate, circular):
+/// The adjoint of a copying padConvInput (reflect, replicate, circular):
 /// the input gradient `type` from the padded input gradient, each border
 /// element's gradient added onto the element it was copied from, one
-/// spatial dimension at a time (the gather is separable, so its adjoint is
+/// spatial dimension at a time (the padding is separable, so its adjoint is
 /// too; corners fold twice).
 static Value unpadInputGrad(OpBuilder &b, Location loc, ConvInputGradOp op,
                             Value grad, RankedTensorType type) {

@@ -54,17 +54,27 @@ func.func @conv3d(%x: tensor<?x2x4x5x6xf32>, %w: tensor<3x2x2x2x2xf32>) -> tenso
 
 // -----
 
-// Reflect padding gathers: each padded position reads input position
-// last - |last - |i - low||, torch's mirror that does not repeat the edge.
+// Reflect padding copies: the input into the interior of a 9x7 tensor,
+// then, rows first, each border from the positions past the edge, read in
+// reverse (torch's mirror does not repeat the edge): rows 0-1 from rows 3-4,
+// row 8 from row 6; then the columns over every row, corners included.
+// CHECK-DAG:   #[[REVERSE2:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, -d2 + 1, d3)>
+// CHECK-DAG:   #[[REVERSE_COL:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, -d3)>
+// CHECK-DAG:   #[[EDGE:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, 0)>
 // CHECK-LABEL: func @conv2d_reflect
-// CHECK:       linalg.generic {{.*}} outs(%{{.*}} : tensor<?x2x9x7xf32>)
-// CHECK:         %[[I:.*]] = linalg.index 2 : index
-// CHECK:         %[[SHIFTED:.*]] = arith.subi %[[I]], %c2{{.*}} : index
-// CHECK:         %[[NEG:.*]] = arith.subi %c0{{.*}}, %[[SHIFTED]] : index
-// CHECK:         %[[ABS:.*]] = arith.maxsi %[[SHIFTED]], %[[NEG]] : index
-// CHECK:         arith.subi %c5{{.*}}, %[[ABS]] : index
-// CHECK:         tensor.extract %arg0[
-// CHECK:       linalg.conv_2d_nchw_fchw
+// CHECK-NOT:   tensor.extract %
+// CHECK:       %[[INTERIOR:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 2, 1] [%{{.*}}, 2, 6, 5] [1, 1, 1, 1] : tensor<?x2x6x5xf32> into tensor<?x2x9x7xf32>
+// CHECK:       %[[PAST:.*]] = tensor.extract_slice %[[INTERIOR]][0, 0, 3, 0] [%{{.*}}, 2, 2, 7] [1, 1, 1, 1]
+// CHECK:       %[[MIRRORED:.*]] = linalg.generic {indexing_maps = [#[[REVERSE2]], {{.*}}]{{.*}} ins(%[[PAST]] : tensor<?x2x2x7xf32>)
+// CHECK:       %[[TOP:.*]] = tensor.insert_slice %{{.*}} into %[[INTERIOR]][0, 0, 0, 0] [%{{.*}}, 2, 2, 7] [1, 1, 1, 1]
+// CHECK:       tensor.extract_slice %[[TOP]][0, 0, 6, 0] [%{{.*}}, 2, 1, 7] [1, 1, 1, 1]
+// CHECK:       %[[BOTTOM:.*]] = tensor.insert_slice %{{.*}} into %[[TOP]][0, 0, 8, 0] [%{{.*}}, 2, 1, 7] [1, 1, 1, 1]
+// CHECK:       tensor.extract_slice %[[BOTTOM]][0, 0, 0, 2] [%{{.*}}, 2, 9, 1] [1, 1, 1, 1]
+// CHECK:       linalg.generic {indexing_maps = [#[[REVERSE_COL]], {{.*}}]
+// CHECK:       %[[LEFT:.*]] = tensor.insert_slice %{{.*}} into %[[BOTTOM]][0, 0, 0, 0] [%{{.*}}, 2, 9, 1] [1, 1, 1, 1]
+// CHECK:       tensor.extract_slice %[[LEFT]][0, 0, 0, 4] [%{{.*}}, 2, 9, 1] [1, 1, 1, 1]
+// CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}} into %[[LEFT]][0, 0, 0, 6] [%{{.*}}, 2, 9, 1] [1, 1, 1, 1]
+// CHECK:       linalg.conv_2d_nchw_fchw {{.*}} ins(%[[PADDED]], %arg1 : tensor<?x2x9x7xf32>, tensor<3x2x3x3xf32>)
 func.func @conv2d_reflect(%x: tensor<?x2x6x5xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<?x3x7x5xf32> {
   %y = netc.conv %x, %w {dilation = array<i64: 1, 1>, groups = 1 : i64,
          padding_high = array<i64: 1, 1>, padding_low = array<i64: 2, 1>,
@@ -74,14 +84,17 @@ func.func @conv2d_reflect(%x: tensor<?x2x6x5xf32>, %w: tensor<3x2x3x3xf32>) -> t
   return %y : tensor<?x3x7x5xf32>
 }
 
-// Replicate padding clamps the position into [0, size - 1].
+// Replicate padding broadcasts each edge over its border (the EDGE map).
 // CHECK-LABEL: func @conv1d_replicate
-// CHECK:       linalg.generic
-// CHECK:         %[[I:.*]] = arith.subi %{{.*}}, %c1{{.*}} : index
-// CHECK:         %[[MIN:.*]] = arith.minsi %[[I]], %c6{{.*}} : index
-// CHECK:         %[[CLAMPED:.*]] = arith.maxsi %[[MIN]], %c0{{.*}} : index
-// CHECK:         tensor.extract %arg0[%{{.*}}, %{{.*}}, %[[CLAMPED]]]
-// CHECK:       linalg.conv_1d_ncw_fcw
+// CHECK-NOT:   tensor.extract %
+// CHECK:       %[[INTERIOR:.*]] = tensor.insert_slice %{{.*}}[0, 0, 1] [%{{.*}}, 2, 7] [1, 1, 1] : tensor<?x2x7xf32> into tensor<?x2x9xf32>
+// CHECK:       %[[FIRST:.*]] = tensor.extract_slice %[[INTERIOR]][0, 0, 1] [%{{.*}}, 2, 1] [1, 1, 1]
+// CHECK:       linalg.generic {indexing_maps = [#[[EDGE]], {{.*}}]{{.*}} ins(%[[FIRST]] : tensor<?x2x1xf32>)
+// CHECK:       %[[LOW:.*]] = tensor.insert_slice %{{.*}} into %[[INTERIOR]][0, 0, 0] [%{{.*}}, 2, 1] [1, 1, 1]
+// CHECK:       %[[LAST:.*]] = tensor.extract_slice %[[LOW]][0, 0, 7] [%{{.*}}, 2, 1] [1, 1, 1]
+// CHECK:       linalg.generic {indexing_maps = [#[[EDGE]], {{.*}}]{{.*}} ins(%[[LAST]] : tensor<?x2x1xf32>)
+// CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}} into %[[LOW]][0, 0, 8] [%{{.*}}, 2, 1] [1, 1, 1]
+// CHECK:       linalg.conv_1d_ncw_fcw {{.*}} ins(%[[PADDED]], %arg1
 func.func @conv1d_replicate(%x: tensor<?x2x7xf32>, %w: tensor<3x2x3xf32>) -> tensor<?x3x7xf32> {
   %y = netc.conv %x, %w {dilation = array<i64: 1>, groups = 1 : i64,
          padding_high = array<i64: 1>, padding_low = array<i64: 1>,
@@ -91,13 +104,19 @@ func.func @conv1d_replicate(%x: tensor<?x2x7xf32>, %w: tensor<3x2x3xf32>) -> ten
   return %y : tensor<?x3x7xf32>
 }
 
-// Circular padding wraps the position: (i + size) mod size.
+// Circular padding copies the other end: the low border (2) from the
+// input's last two positions, the high border (1) from its first.
 // CHECK-LABEL: func @conv1d_circular
-// CHECK:       linalg.generic
-// CHECK:         %[[I:.*]] = arith.subi %{{.*}}, %c2{{.*}} : index
-// CHECK:         %[[PLUS:.*]] = arith.addi %[[I]], %c7{{.*}} : index
-// CHECK:         %[[WRAPPED:.*]] = arith.remsi %[[PLUS]], %c7{{.*}} : index
-// CHECK:         tensor.extract %arg0[%{{.*}}, %{{.*}}, %[[WRAPPED]]]
+// CHECK-NOT:   tensor.extract %
+// CHECK-NOT:   linalg.generic
+// CHECK:       %[[INTERIOR:.*]] = tensor.insert_slice %{{.*}}[0, 0, 2] [%{{.*}}, 2, 7] [1, 1, 1] : tensor<?x2x7xf32> into tensor<?x2x10xf32>
+// CHECK:       %[[END:.*]] = tensor.extract_slice %[[INTERIOR]][0, 0, 7] [%{{.*}}, 2, 2] [1, 1, 1]
+// CHECK:       linalg.copy ins(%[[END]] : tensor<?x2x2xf32>)
+// CHECK:       %[[LOW:.*]] = tensor.insert_slice %{{.*}} into %[[INTERIOR]][0, 0, 0] [%{{.*}}, 2, 2] [1, 1, 1]
+// CHECK:       %[[START:.*]] = tensor.extract_slice %[[LOW]][0, 0, 2] [%{{.*}}, 2, 1] [1, 1, 1]
+// CHECK:       linalg.copy ins(%[[START]] : tensor<?x2x1xf32>)
+// CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}} into %[[LOW]][0, 0, 9] [%{{.*}}, 2, 1] [1, 1, 1]
+// CHECK:       linalg.conv_1d_ncw_fcw {{.*}} ins(%[[PADDED]], %arg1
 func.func @conv1d_circular(%x: tensor<?x2x7xf32>, %w: tensor<3x2x3xf32>) -> tensor<?x3x8xf32> {
   %y = netc.conv %x, %w {dilation = array<i64: 1>, groups = 1 : i64,
          padding_high = array<i64: 1>, padding_low = array<i64: 2>,

@@ -119,8 +119,8 @@ func.func @input_grad_multiplier1d(%dy: tensor<?x6x7xf32>, %w: tensor<6x1x3xf32>
 
 // Reflect (and replicate, circular) padding is undone per spatial dimension:
 // the interior is copied out, then each border is reduced onto it, a border
-// element adding its gradient where the forward gather's source index of its
-// position equals the input position (here last - |last - |t - low||).
+// element adding its gradient where the input position the forward pass
+// copied it from equals the input position (here last - |last - |t - low||).
 // CHECK-LABEL: func @input_grad_reflect
 // CHECK:       %[[PADDED:.*]] = linalg.conv_1d_ncw_fcw {{.*}} -> tensor<?x2x10xf32>
 // CHECK:       %[[INTERIOR:.*]] = tensor.extract_slice %[[PADDED]][0, 0, 2] [%{{.*}}, 2, 7] [1, 1, 1]
@@ -179,14 +179,16 @@ func.func @weight_grad_constant(%x: tensor<?x2x7x8xf32>, %dy: tensor<?x4x4x4xf32
 
 // -----
 
-// With a gather padding mode the weight gradient reads the forward pass's
-// gathered input (circular: (i - low + size) mod size); dilation scales k.
-// With one group the channel is read as is.
+// With a copying padding mode the weight gradient reads the input padded
+// as the forward pass pads it (circular: the last position copied before
+// the first, the first after the last); dilation scales k. With one group
+// the channel is read as is.
 // CHECK-DAG:   #[[XC:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d4, d1, d3 + d2 * 2)>
 // CHECK-LABEL: func @weight_grad_circular
-// CHECK:       %[[PADDED:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x2x8xf32>)
-// CHECK:         arith.remsi
-// CHECK:         tensor.extract %arg0
+// CHECK-NOT:   tensor.extract %
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 1] [%{{.*}}, 2, 6] [1, 1, 1] : tensor<?x2x6xf32> into tensor<?x2x8xf32>
+// CHECK:       tensor.insert_slice %{{.*}}[0, 0, 0] [%{{.*}}, 2, 1] [1, 1, 1] : tensor<?x2x1xf32> into tensor<?x2x8xf32>
+// CHECK:       %[[PADDED:.*]] = tensor.insert_slice %{{.*}}[0, 0, 7] [%{{.*}}, 2, 1] [1, 1, 1] : tensor<?x2x1xf32> into tensor<?x2x8xf32>
 // CHECK:       linalg.generic {indexing_maps = [{{.*}}, #[[XC]], {{.*}}]{{.*}} ins(%arg1, %[[PADDED]] : tensor<?x3x4xf32>, tensor<?x2x8xf32>) outs(%{{.*}} : tensor<3x2x3x4xf32>)
 // CHECK:       linalg.reduce
 func.func @weight_grad_circular(%x: tensor<?x2x6xf32>, %dy: tensor<?x3x4xf32>) -> tensor<3x2x3xf32> {
