@@ -34,6 +34,23 @@ bool isView(Operation *op) {
              tensor::CollapseShapeOp>(op);
 }
 
+/// The op that writes the slice `insert` places, when it writes it into a
+/// slice of `insert`'s destination at the same place (a padding's copy of
+/// its input into the interior of a filled tensor).
+DestinationStyleOpInterface sliceWriter(tensor::InsertSliceOp insert) {
+  auto writer = insert.getSource().getDefiningOp<DestinationStyleOpInterface>();
+  if (!writer || writer.getNumDpsInits() != 1)
+    return {};
+  auto slice = writer.getDpsInitOperand(0)
+                   ->get()
+                   .getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || slice.getSource() != insert.getDest() ||
+      !slice.isSameAs(insert,
+                      [](OpFoldResult a, OpFoldResult b) { return a == b; }))
+    return {};
+  return writer;
+}
+
 /// Gathers the kernel rooted at `root`, claiming its ops.
 KernelOps gatherKernel(linalg::LinalgOp root,
                        llvm::SmallPtrSetImpl<Operation *> &claimed) {
@@ -85,25 +102,22 @@ KernelOps gatherKernel(linalg::LinalgOp root,
       kernel.ops.insert(op);
       claimed.insert(op);
     }
+    // A padding: the root copies into the interior of a filled tensor that
+    // nothing else uses. The fill joins, so that one kernel makes the
+    // padded tensor (one function fewer to compile per padding).
+    auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
+    if (fill && fill->getBlock() == root->getBlock() &&
+        !claimed.contains(fill) &&
+        llvm::hasNItems(fill->getResult(0).getUses(), 2) &&
+        sliceWriter(insert) == root.getOperation()) {
+      Operation *interior = root.getDpsInitOperand(0)->get().getDefiningOp();
+      for (Operation *op : {fill.getOperation(), interior}) {
+        kernel.ops.insert(op);
+        claimed.insert(op);
+      }
+    }
   }
   return kernel;
-}
-
-/// The op that writes the slice `insert` places, when it writes it into a
-/// slice of `insert`'s destination at the same place (a padding's copy of
-/// its input into the interior of a filled tensor).
-static DestinationStyleOpInterface sliceWriter(tensor::InsertSliceOp insert) {
-  auto writer = insert.getSource().getDefiningOp<DestinationStyleOpInterface>();
-  if (!writer || writer.getNumDpsInits() != 1)
-    return {};
-  auto slice = writer.getDpsInitOperand(0)
-                   ->get()
-                   .getDefiningOp<tensor::ExtractSliceOp>();
-  if (!slice || slice.getSource() != insert.getDest() ||
-      !slice.isSameAs(insert,
-                      [](OpFoldResult a, OpFoldResult b) { return a == b; }))
-    return {};
-  return writer;
 }
 
 /// CSE merges equal fills, so that one fill can be the destination of
@@ -177,6 +191,10 @@ public:
         if (!isDefinedInKernel(operand))
           materialize(operand);
     });
+    if (isView(&op)) {
+      cloneView(&op);
+      return;
+    }
     if (auto insert = dyn_cast<tensor::InsertSliceOp>(op)) {
       Value placed = tensor::InsertSliceOp::create(
           builder, insert.getLoc(), mapping.lookup(insert.getSource()),

@@ -147,14 +147,21 @@ func.func @shared_fill(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4xf3
 // Two paddings of the same shape copy their inputs into the interior of one
 // fill (CSE merged theirs): each gets a fill and an interior slice of its
 // own, so that bufferization copies neither the filled buffer nor an
-// interior.
+// interior, and each is one kernel: it takes the empty tensor, fills it
+// and copies into the interior, at the same offsets as it inserts.
 // CHECK-LABEL: func.func @shared_padding(
 // CHECK-SAME:      %[[X:.*]]: tensor<2x4x4xf32>, %[[Y:.*]]: tensor<2x4x4xf32>)
-// CHECK-DAG:     %[[F1:.*]] = call @shared_padding_kernel0(
-// CHECK-DAG:     %[[F2:.*]] = call @shared_padding_kernel1(
-// CHECK-DAG:     %[[PX:.*]] = call @shared_padding_kernel{{[23]}}(%[[X]], %[[F2]],
-// CHECK-DAG:     %[[PY:.*]] = call @shared_padding_kernel{{[23]}}(%[[Y]], %[[F1]],
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<2x6x6xf32>
+// CHECK-DAG:     %[[PX:.*]] = call @shared_padding_kernel{{[01]}}(%[[E]], %{{.*}}, %{{.*}}, %[[X]])
+// CHECK-DAG:     %[[PY:.*]] = call @shared_padding_kernel{{[01]}}(%[[E]], %{{.*}}, %{{.*}}, %[[Y]])
 // CHECK:         return %[[PX]], %[[PY]]
+// CHECK-LABEL: func.func private @shared_padding_kernel0(
+// CHECK-SAME:      %[[EMPTY:.*]]: tensor<2x6x6xf32>, %[[AT0:.*]]: index, %[[AT1:.*]]: index, %[[IN:.*]]: tensor<2x4x4xf32>)
+// CHECK:         %[[FILLED:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[EMPTY]] : tensor<2x6x6xf32>)
+// CHECK-NEXT:    %[[INTERIOR:.*]] = tensor.extract_slice %[[FILLED]][%[[AT0]], %[[AT1]], %[[AT1]]] [2, 4, 4] [1, 1, 1]
+// CHECK-NEXT:    %[[COPIED:.*]] = linalg.copy ins(%[[IN]] : tensor<2x4x4xf32>) outs(%[[INTERIOR]] : tensor<2x4x4xf32>)
+// CHECK-NEXT:    %[[PADDED:.*]] = tensor.insert_slice %[[COPIED]] into %[[FILLED]][%[[AT0]], %[[AT1]], %[[AT1]]] [2, 4, 4] [1, 1, 1]
+// CHECK-NEXT:    return %[[PADDED]]
 func.func @shared_padding(%x: tensor<2x4x4xf32>, %y: tensor<2x4x4xf32>) -> (tensor<2x6x6xf32>, tensor<2x6x6xf32>) {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x6x6xf32>

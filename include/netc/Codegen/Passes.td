@@ -94,6 +94,9 @@ def NetcOutlineKernels : Pass<"netc-outline-kernels", "ModuleOp"> {
       reshape; the root then writes into that slice rather than into the
       empty tensor its destination started from, so the kernel writes in
       place without a temporary;
+    - for a padding (a copy into the interior of a filled tensor, then
+      inserted back), the fill and the interior's slice: one kernel makes
+      the padded tensor;
     - clones of the views its operands are read through (`extract_slice`,
       `expand_shape`, `collapse_shape`) and of the constants it uses.
 
