@@ -393,7 +393,7 @@ buildRowBandedConvolution(OpBuilder &b, Location loc, const ConvStrides &cs,
                           std::optional<std::pair<int64_t, int64_t>> nonzero) {
   if (!nonzero)
     return buildConvolution(b, loc, cs, input, weight, init);
-  auto [first, end] = *nonzero;
+  int64_t first = nonzero->first, end = nonzero->second;
   auto initType = cast<RankedTensorType>(init.getType());
   auto weightType = cast<RankedTensorType>(weight.getType());
   int64_t rows = initType.getDimSize(2), kernelRows = weightType.getDimSize(2);

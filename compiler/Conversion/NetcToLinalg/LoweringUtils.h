@@ -117,8 +117,9 @@ Value buildWindowReduction(
     ArrayRef<int64_t> window, Value init,
     function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
 
-/// The general form of buildWindowReduction: any number of `inputs`, each
-/// read through its map, and of same-shaped `inits`, reduced together.
+/// The general form of buildWindowReduction: any number of `inputs` (none
+/// when the body gathers with tensor.extract), each read through its map,
+/// and of same-shaped `inits`, reduced together.
 /// `combine(b, loc, args)` gets the inputs' elements followed by the
 /// accumulators and returns the new accumulators.
 SmallVector<Value>

@@ -10,9 +10,9 @@
 // The gradients are scatter-free: generics over input positions sum the
 // result gradients of the windows (bins) that contain each position, one
 // per phase of the positions modulo the strides, as window reductions over
-// the padded gradient. netc.pool_grad first finds each window's winning
-// element for max and min, and divides the gradients by the forward pass's
-// divisors for avg.
+// the padded gradient (strides of more than 64 phases gather instead).
+// netc.pool_grad first finds each window's winning element for max and
+// min, and divides the gradients by the forward pass's divisors for avg.
 //
 //===----------------------------------------------------------------------===//
 
@@ -474,6 +474,10 @@ static Value buildDisjointPoolGrad(OpBuilder &b, Location loc, Value input,
                                        strides);
 }
 
+/// The most phases (window reductions) a pooling gradient is computed in;
+/// strides beyond that (a 3-d pooling of stride 8 has 512) gather instead.
+static constexpr int64_t kMaxPoolGradPhases = 64;
+
 namespace {
 /// The input positions i = q * stride + phase of one spatial dimension and
 /// the windows that hold them: window o holds i as its element k when
@@ -518,7 +522,8 @@ struct PoolGradPhase {
 /// exist), the window's taps in decreasing k. Max and min keep a window's
 /// gradient where the tap is its winner (padded winners are -1, never). Each
 /// phase's sums are placed at its positions of the result, every stride-th;
-/// with unit strides the one phase is the result.
+/// with unit strides the one phase is the result. Null beyond
+/// kMaxPoolGradPhases phases.
 static Value buildPhasedPoolGrad(OpBuilder &b, Location loc, Value input,
                                  Value grad, Value winners,
                                  const PoolWindow &w) {
@@ -531,9 +536,10 @@ static Value buildPhasedPoolGrad(OpBuilder &b, Location loc, Value input,
   SmallVector<int64_t> low(spatial, 0), high(spatial, 0);
   for (int64_t d = 0; d < spatial; ++d) {
     int64_t windows = gradType.getDimSize(d + 2);
-    for (int64_t r = 0; r < w.stride[d]; ++r) {
-      PoolGradPhase phase(r, inputType.getDimSize(d + 2), w.kernel[d],
-                          w.stride[d], w.padding[d], w.dilation[d]);
+    int64_t size = inputType.getDimSize(d + 2);
+    for (int64_t r = 0; r < std::min(w.stride[d], size); ++r) {
+      PoolGradPhase phase(r, size, w.kernel[d], w.stride[d], w.padding[d],
+                          w.dilation[d]);
       if (phase.positions == 0 || phase.taps == 0)
         continue;
       low[d] = std::max(low[d], -phase.lowest());
@@ -556,6 +562,11 @@ static Value buildPhasedPoolGrad(OpBuilder &b, Location loc, Value input,
   Value result = createFilled(b, loc, inputType, input, zero);
   if (llvm::any_of(phases, [](auto &p) { return p.empty(); }))
     return result;
+  int64_t combinations = 1;
+  for (const SmallVector<PoolGradPhase> &p : phases)
+    combinations *= p.size();
+  if (combinations > kMaxPoolGradPhases)
+    return {};
   // Every combination of the dimensions' phases.
   SmallVector<size_t> choice(spatial, 0);
   while (true) {
@@ -625,6 +636,65 @@ static Value buildPhasedPoolGrad(OpBuilder &b, Location loc, Value input,
   }
 }
 
+/// The input gradient by gathers, for strides of more phases than
+/// buildPhasedPoolGrad makes: for each input position and kernel position,
+/// the window (if any) holding it there, read with tensor.extract through
+/// bounds checks. Scalar code, but one generic for any stride.
+static Value buildGatheredPoolGrad(OpBuilder &builder, Location loc,
+                                   Value input, Value grad, Value winners,
+                                   const PoolWindow &w) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  int64_t spatial = inputType.getRank() - 2;
+  auto gather = [&](OpBuilder &b, Location l,
+                    ValueRange args) -> SmallVector<Value> {
+    SmallVector<Value> indices{linalg::IndexOp::create(b, l, 0),
+                               linalg::IndexOp::create(b, l, 1)};
+    Value zero = createIndexConstant(b, l, 0);
+    Value valid;
+    for (int64_t d = 0; d < spatial; ++d) {
+      // t = o * stride must be a multiple of the stride, and o a window.
+      Value i = linalg::IndexOp::create(b, l, 2 + d);
+      Value k = linalg::IndexOp::create(b, l, 2 + spatial + d);
+      Value t = arith::SubIOp::create(
+          b, l,
+          arith::AddIOp::create(b, l, i,
+                                createIndexConstant(b, l, w.padding[d])),
+          arith::MulIOp::create(b, l, k,
+                                createIndexConstant(b, l, w.dilation[d])));
+      Value stride = createIndexConstant(b, l, w.stride[d]);
+      Value o = arith::DivSIOp::create(b, l, t, stride);
+      Value nonNegative =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, t, zero);
+      Value aligned =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                arith::RemSIOp::create(b, l, t, stride), zero);
+      Value inRange = arith::CmpIOp::create(
+          b, l, arith::CmpIPredicate::slt, o,
+          createIndexConstant(b, l, gradType.getDimSize(d + 2)));
+      Value inside = arith::AndIOp::create(
+          b, l, nonNegative, arith::AndIOp::create(b, l, aligned, inRange));
+      // Out-of-range windows read window 0 and are discarded.
+      indices.push_back(arith::SelectOp::create(b, l, inside, o, zero));
+      valid = valid ? arith::AndIOp::create(b, l, valid, inside) : inside;
+    }
+    Value contribution = tensor::ExtractOp::create(b, l, grad, indices);
+    if (winners) {
+      Value winner = tensor::ExtractOp::create(b, l, winners, indices);
+      Value wins = arith::CmpIOp::create(
+          b, l, arith::CmpIPredicate::eq, winner,
+          createFlatWindowIndex(b, l, w.kernel, 2 + spatial));
+      valid = arith::AndIOp::create(b, l, valid, wins);
+    }
+    contribution = arith::SelectOp::create(b, l, valid, contribution,
+                                           createF32Constant(b, l, 0.0));
+    return {arith::AddFOp::create(b, l, args[0], contribution)};
+  };
+  Value init = createFilled(builder, loc, inputType, input,
+                            createF32Constant(builder, loc, 0.0));
+  return buildWindowReductions(builder, loc, {}, {}, w.kernel, init, gather)[0];
+}
+
 /// The gradient of each input position: for each kernel position k, the
 /// gradient of the window o with o * stride + k * dilation = i + padding, if
 /// there is one. avg divides each window's gradient by its divisor first;
@@ -645,7 +715,10 @@ static Value buildPoolGrad(OpBuilder &builder, PoolGradOp op, Value input,
                               window)[1];
   if (hasDisjointWindows(inputType, gradType, window))
     return buildDisjointPoolGrad(builder, loc, input, grad, winners, window);
-  return buildPhasedPoolGrad(builder, loc, input, grad, winners, window);
+  if (Value phased =
+          buildPhasedPoolGrad(builder, loc, input, grad, winners, window))
+    return phased;
+  return buildGatheredPoolGrad(builder, loc, input, grad, winners, window);
 }
 
 namespace {

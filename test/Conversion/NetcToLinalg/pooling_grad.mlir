@@ -301,3 +301,21 @@ func.func @avg_pool2d_unit_stride_grad(%x: tensor<?x2x12x12xf32>, %dy: tensor<?x
         : (tensor<?x2x12x12xf32>, tensor<?x2x12x12xf32>) -> tensor<?x2x12x12xf32>
   return %dx : tensor<?x2x12x12xf32>
 }
+
+// -----
+
+// Strides of more phases than 64 (9 x 9 here) would make as many window
+// reductions: the gradient gathers instead, one generic over the input
+// positions and the kernel that reads each window holding a position.
+// CHECK-LABEL: func @avg_pool2d_many_phases_grad
+// CHECK-NOT:   tensor.insert_slice {{.*}} [1, 1, 9, 9]
+// CHECK:       linalg.generic {{.*}} ins(%{{.*}} : tensor<10x10xf32>) outs(%{{.*}} : tensor<?x2x11x11xf32>)
+// CHECK:         arith.remsi
+// CHECK:         tensor.extract %{{.*}} : tensor<?x2x2x2xf32>
+func.func @avg_pool2d_many_phases_grad(%x: tensor<?x2x11x11xf32>, %dy: tensor<?x2x2x2xf32>) -> tensor<?x2x11x11xf32> {
+  %dx = netc.pool_grad %x, %dy {kind = #netc<pool_kind avg>, kernel_size = array<i64: 10, 10>,
+          stride = array<i64: 9, 9>, padding = array<i64: 4, 4>,
+          dilation = array<i64: 1, 1>, ceil_mode = false, count_include_pad = true}
+        : (tensor<?x2x11x11xf32>, tensor<?x2x2x2xf32>) -> tensor<?x2x11x11xf32>
+  return %dx : tensor<?x2x11x11xf32>
+}

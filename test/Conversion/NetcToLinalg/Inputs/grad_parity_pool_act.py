@@ -267,6 +267,11 @@ def cases():
             yield pool_case("pool{0}d_{1}_ceil".format(s, kind), kind, 2,
                             size, [3] * s, stride=[2] * s, padding=[1] * s,
                             ceil_mode=True)
+    # Strides of more than 64 phases gather instead (3 x 3 x 9 = 81).
+    for kind in ("max", "avg"):
+        yield pool_case("pool3d_{0}_many_phases".format(kind), kind, 2,
+                        [5, 6, 11], [4, 4, 10], stride=[3, 3, 9],
+                        padding=[2, 2, 5])
     for s, size in ((1, [10]), (2, [9, 10]), (3, [5, 7, 6])):
         yield pool_case("pool{0}d_avg_exclude_pad".format(s), "avg", 2, size,
                         [3] * s, stride=[2] * s, padding=[1] * s,
