@@ -119,9 +119,9 @@ Value buildWindowReduction(
 
 /// The general form of buildWindowReduction: any number of `inputs` (none
 /// when the body gathers with tensor.extract), each read through its map,
-/// and of same-shaped `inits`, reduced together.
-/// `combine(b, loc, args)` gets the inputs' elements followed by the
-/// accumulators and returns the new accumulators.
+/// and of same-shaped `inits`, reduced together. `combine(b, loc, args)`
+/// gets the inputs' elements followed by the accumulators and returns the
+/// new accumulators.
 SmallVector<Value>
 buildWindowReductions(OpBuilder &b, Location loc, ValueRange inputs,
                       ArrayRef<AffineMap> inputMaps, ArrayRef<int64_t> window,

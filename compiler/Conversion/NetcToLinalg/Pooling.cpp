@@ -506,8 +506,7 @@ struct PoolGradPhase {
     spacing = kStep * dilation / stride;
   }
 
-  /// The windows the phase reads, first to last.
-  int64_t lowest() const { return first; }
+  /// The last window the phase reads (`first` is the first).
   int64_t highest() const {
     return positions - 1 + first + (taps - 1) * spacing;
   }
@@ -542,31 +541,29 @@ static Value buildPhasedPoolGrad(OpBuilder &b, Location loc, Value input,
                           w.dilation[d]);
       if (phase.positions == 0 || phase.taps == 0)
         continue;
-      low[d] = std::max(low[d], -phase.lowest());
+      low[d] = std::max(low[d], -phase.first);
       high[d] = std::max(high[d], phase.highest() - (windows - 1));
       phases[d].push_back(phase);
     }
   }
-  Value paddedGrad =
-      padSpatial(b, loc, grad, low, high, createF32Constant(b, loc, 0.0));
-  Value paddedWinners =
-      winners
-          ? padSpatial(b, loc, winners, low, high,
-                       arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1))
-          : Value();
-
-  Value zero = createF32Constant(b, loc, 0.0);
-  bool unitStrides = llvm::all_of(w.stride, [](int64_t s) { return s == 1; });
-  // Positions in no window keep a zero gradient; in a dimension with no
-  // windows at all, every position does.
-  Value result = createFilled(b, loc, inputType, input, zero);
-  if (llvm::any_of(phases, [](auto &p) { return p.empty(); }))
-    return result;
   int64_t combinations = 1;
   for (const SmallVector<PoolGradPhase> &p : phases)
     combinations *= p.size();
   if (combinations > kMaxPoolGradPhases)
     return {};
+  // Positions in no window keep a zero gradient; in a dimension with no
+  // windows at all, every position does.
+  Value zero = createF32Constant(b, loc, 0.0);
+  Value result = createFilled(b, loc, inputType, input, zero);
+  if (combinations == 0)
+    return result;
+  Value paddedGrad = padSpatial(b, loc, grad, low, high, zero);
+  Value paddedWinners =
+      winners
+          ? padSpatial(b, loc, winners, low, high,
+                       arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1))
+          : Value();
+  bool unitStrides = llvm::all_of(w.stride, [](int64_t s) { return s == 1; });
   // Every combination of the dimensions' phases.
   SmallVector<size_t> choice(spatial, 0);
   while (true) {
