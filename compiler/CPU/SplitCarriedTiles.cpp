@@ -6,6 +6,8 @@
 
 #include "netc/CPU/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 
@@ -150,6 +152,143 @@ scf::ForOp splitCarriedTile(RewriterBase &rewriter, scf::ForOp loop,
   return split;
 }
 
+/// Carries iter_arg `index` of `loop` in the shape its body uses, where the
+/// body only reshapes it (a tile vectorized along the filters reads its
+/// transposed accumulators as columns x pieces x lanes) and yields a value
+/// reshaped back: the reshapes move out of the loop, where its rows can be
+/// split. Returns the loop, replaced if it changed.
+scf::ForOp carryInUsedShape(RewriterBase &rewriter, scf::ForOp loop,
+                            unsigned index) {
+  BlockArgument arg = loop.getRegionIterArgs()[index];
+  auto type = dyn_cast<VectorType>(arg.getType());
+  if (!type || type.getRank() < 2 || !arg.hasOneUse())
+    return loop;
+  auto use = dyn_cast<vector::ShapeCastOp>(*arg.getUsers().begin());
+  auto yielded =
+      loop.getYieldedValues()[index].getDefiningOp<vector::ShapeCastOp>();
+  if (!use || !yielded ||
+      yielded.getSource().getType() != use.getResult().getType())
+    return loop;
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  Value init = vector::ShapeCastOp::create(rewriter, loc, use.getType(),
+                                           loop.getInitArgs()[index]);
+  Value body = yielded.getSource();
+  auto reshaped = cast<scf::ForOp>(*loop.replaceWithAdditionalYields(
+      rewriter, init, /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+        return SmallVector<Value>{body};
+      }));
+  rewriter.replaceOp(use, reshaped.getRegionIterArgs().back());
+  BlockArgument carried = reshaped.getRegionIterArgs()[index];
+  auto yield = cast<scf::YieldOp>(reshaped.getBody()->getTerminator());
+  rewriter.modifyOpInPlace(yield, [&] { yield->setOperand(index, carried); });
+  rewriter.eraseOp(yielded);
+  rewriter.setInsertionPoint(reshaped);
+  Value poison = ub::PoisonOp::create(rewriter, loc, carried.getType());
+  rewriter.modifyOpInPlace(
+      reshaped, [&] { reshaped.getInitsMutable()[index].set(poison); });
+  rewriter.setInsertionPointAfter(reshaped);
+  Value back = vector::ShapeCastOp::create(rewriter, loc, carried.getType(),
+                                           reshaped.getResults().back());
+  rewriter.replaceAllUsesWith(reshaped.getResult(index), back);
+  return reshaped;
+}
+
+/// Whether `transfer` moves a 2-d tile transposed (a lane tile's
+/// accumulators, netc-join-tile-transfers) in bounds at constant indices.
+bool isTransposedTile(VectorTransferOpInterface transfer) {
+  auto tile = dyn_cast<RankedTensorType>(transfer.getBase().getType());
+  return tile && tile.hasStaticShape() && tile.getRank() == 2 &&
+         transfer.getVectorType().getRank() == 2 && !transfer.getMask() &&
+         transfer.getPermutationMap() ==
+             AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0},
+                                          transfer->getContext()) &&
+         transfer.isDimInBounds(0) && transfer.isDimInBounds(1);
+}
+
+/// The indices of row `first` of a tile read at `origin`.
+SmallVector<Value> blockIndices(RewriterBase &rewriter, Location loc,
+                                ValueRange origin, int64_t first) {
+  AffineExpr d0 = rewriter.getAffineDimExpr(0);
+  return {
+      affine::makeComposedAffineApply(rewriter, loc, d0 + first, {origin[0]}),
+      origin[1]};
+}
+
+/// A transposed tile read whose columns the loops carry as pieces of
+/// `lanes` (vector<columns x pieces x lanes>) becomes, for each block of
+/// `lanes` rows, a read of the rows and a transpose in registers: where the
+/// 2-d read would be transposed whole (rows of tens of lanes that LLVM
+/// shuffles as odd-sized vectors) or read lane by lane (a load and an
+/// insert per lane, that took a third longer to compile).
+void readTransposedTileByBlocks(RewriterBase &rewriter,
+                                vector::TransferReadOp read) {
+  if (!isTransposedTile(read) || !read->hasOneUse())
+    return;
+  auto columns = dyn_cast<vector::ShapeCastOp>(*read->getUsers().begin());
+  if (!columns || columns.getResultVectorType().getRank() != 3)
+    return;
+  VectorType type = columns.getResultVectorType();
+  int64_t width = type.getDimSize(0), lanes = type.getDimSize(2);
+  Type element = type.getElementType();
+  rewriter.setInsertionPoint(columns);
+  Location loc = read.getLoc();
+  Value pieces = ub::PoisonOp::create(rewriter, loc, type);
+  for (int64_t block = 0; block < type.getDimSize(1); ++block) {
+    Value rows = vector::TransferReadOp::create(
+        rewriter, loc, VectorType::get({lanes, width}, element), read.getBase(),
+        blockIndices(rewriter, loc, read.getIndices(), block * lanes),
+        read.getPadding(), ArrayRef<bool>{true, true});
+    Value transposed = vector::TransposeOp::create(rewriter, loc, rows,
+                                                   ArrayRef<int64_t>{1, 0});
+    for (int64_t column = 0; column < width; ++column)
+      pieces = vector::InsertOp::create(
+          rewriter, loc,
+          vector::ExtractOp::create(rewriter, loc, transposed, column), pieces,
+          ArrayRef<int64_t>{column, block});
+  }
+  rewriter.replaceOp(columns, pieces);
+  rewriter.eraseOp(read);
+}
+
+/// The same for a transposed tile write of such pieces: per block, a
+/// transpose and a write of its rows.
+void writeTransposedTileByBlocks(RewriterBase &rewriter,
+                                 vector::TransferWriteOp write) {
+  if (!isTransposedTile(write))
+    return;
+  auto columns = write.getVector().getDefiningOp<vector::ShapeCastOp>();
+  if (!columns || columns.getSourceVectorType().getRank() != 3)
+    return;
+  VectorType type = columns.getSourceVectorType();
+  int64_t width = type.getDimSize(0), lanes = type.getDimSize(2);
+  Type element = type.getElementType();
+  rewriter.setInsertionPoint(write);
+  Location loc = write.getLoc();
+  Value tile = write.getBase();
+  for (int64_t block = 0; block < type.getDimSize(1); ++block) {
+    Value blockColumns = ub::PoisonOp::create(
+        rewriter, loc, VectorType::get({width, lanes}, element));
+    for (int64_t column = 0; column < width; ++column)
+      blockColumns = vector::InsertOp::create(
+          rewriter, loc,
+          vector::ExtractOp::create(rewriter, loc, columns.getSource(),
+                                    ArrayRef<int64_t>{column, block}),
+          blockColumns, column);
+    Value rows = vector::TransposeOp::create(rewriter, loc, blockColumns,
+                                             ArrayRef<int64_t>{1, 0});
+    tile = vector::TransferWriteOp::create(
+               rewriter, loc, rows, tile,
+               blockIndices(rewriter, loc, write.getIndices(), block * lanes),
+               ArrayRef<bool>{true, true})
+               .getResult();
+  }
+  rewriter.replaceOp(write, tile);
+  if (columns->use_empty())
+    rewriter.eraseOp(columns);
+}
+
 struct NetcSplitCarriedTiles
     : public netc::impl::NetcSplitCarriedTilesBase<NetcSplitCarriedTiles> {
   using Base::Base;
@@ -162,11 +301,24 @@ struct NetcSplitCarriedTiles
     IRRewriter rewriter(&getContext());
     for (scf::ForOp loop : loops) {
       for (unsigned index = 0; index < loop.getNumRegionIterArgs(); ++index) {
+        loop = carryInUsedShape(rewriter, loop, index);
         std::optional<CarriedTile> tile = carriedTile(loop, index);
         if (tile)
           loop = splitCarriedTile(rewriter, loop, *tile);
       }
     }
+    SmallVector<vector::TransferReadOp> reads;
+    SmallVector<vector::TransferWriteOp> writes;
+    getOperation().walk([&](Operation *op) {
+      if (auto read = dyn_cast<vector::TransferReadOp>(op))
+        reads.push_back(read);
+      if (auto write = dyn_cast<vector::TransferWriteOp>(op))
+        writes.push_back(write);
+    });
+    for (vector::TransferReadOp read : reads)
+      readTransposedTileByBlocks(rewriter, read);
+    for (vector::TransferWriteOp write : writes)
+      writeTransposedTileByBlocks(rewriter, write);
   }
 };
 

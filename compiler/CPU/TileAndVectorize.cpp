@@ -27,6 +27,10 @@ namespace mlir::netc {
 using namespace mlir;
 using namespace mlir::netc;
 
+/// Marks the loop around a tile vectorized along the filters until its
+/// vector ops are unrolled.
+static constexpr llvm::StringLiteral kLaneTileAttrName = "netc.lane_tile";
+
 static bool anyTiled(ArrayRef<int64_t> tiles) {
   return llvm::any_of(tiles, [](int64_t t) { return t != 0; });
 }
@@ -200,11 +204,63 @@ static void readStridedSliceSpans(RewriterBase &rewriter,
   }
 }
 
+/// `op` as a generic whose input `weights` is transposed so that loop
+/// `lanes` indexes its last dimension (a convolution's weights to
+/// (C, KH, KW, F)): a tile then loads a vector of filters contiguously.
+static FailureOr<linalg::LinalgOp>
+transposeWeightsForLanes(RewriterBase &rewriter, linalg::LinalgOp op,
+                         unsigned lanes, unsigned weights) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::GenericOp> generic =
+      isa<linalg::GenericOp>(*op) ? cast<linalg::GenericOp>(*op)
+                                  : linalg::generalizeNamedOp(rewriter, op);
+  if (failed(generic))
+    return failure();
+  OpOperand *operand = generic->getDpsInputOperand(weights);
+  AffineMap map = generic->getMatchingIndexingMap(operand);
+  std::optional<unsigned> position;
+  for (auto [i, e] : llvm::enumerate(map.getResults()))
+    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == lanes)
+      position = i;
+  if (!position)
+    return failure();
+  if (*position == map.getNumResults() - 1)
+    return cast<linalg::LinalgOp>(generic->getOperation());
+  SmallVector<int64_t> permutation;
+  for (unsigned i = 0; i < map.getNumResults(); ++i)
+    if (i != *position)
+      permutation.push_back(i);
+  permutation.push_back(*position);
+  rewriter.setInsertionPoint(*generic);
+  Location loc = generic->getLoc();
+  Value source = operand->get();
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> results;
+  for (int64_t i : permutation) {
+    shape.push_back(type.getDimSize(i));
+    results.push_back(map.getResult(i));
+  }
+  Value empty =
+      tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
+  Value transposed =
+      linalg::TransposeOp::create(rewriter, loc, source, empty, permutation)
+          ->getResult(0);
+  SmallVector<AffineMap> maps = generic->getIndexingMapsArray();
+  maps[operand->getOperandNumber()] =
+      AffineMap::get(map.getNumDims(), 0, results, generic->getContext());
+  rewriter.modifyOpInPlace(*generic, [&] {
+    operand->set(transposed);
+    generic->setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+  return cast<linalg::LinalgOp>(generic->getOperation());
+}
+
 /// Vectorizes the innermost tile `op`: drops its unit loops and vectorizes
 /// what is left. (The pipeline's loop-invariant-subset-hoisting then moves
 /// the accumulator's reads and writes out of the reduction loops.)
-static LogicalResult vectorizeTile(RewriterBase &rewriter,
-                                   linalg::LinalgOp op) {
+static LogicalResult vectorizeTile(RewriterBase &rewriter, linalg::LinalgOp op,
+                                   std::optional<unsigned> laneWeights) {
   rewriter.setInsertionPoint(op);
   FailureOr<linalg::GenericOp> generic =
       isa<linalg::GenericOp>(*op) ? cast<linalg::GenericOp>(*op)
@@ -222,6 +278,28 @@ static LogicalResult vectorizeTile(RewriterBase &rewriter,
     compact = dropped->resultOp.getOperation();
   }
   sliceStridedReads(rewriter, cast<linalg::GenericOp>(compact));
+  // A tile vectorized along its filters: the filter loop innermost, so
+  // that vectorization makes it the lanes.
+  if (laneWeights) {
+    auto tile = cast<linalg::GenericOp>(compact);
+    AffineMap map =
+        tile.getMatchingIndexingMap(tile.getDpsInputOperand(*laneWeights));
+    unsigned lanes = cast<AffineDimExpr>(map.getResults().back()).getPosition();
+    SmallVector<unsigned> order;
+    for (unsigned i = 0; i < tile.getNumLoops(); ++i)
+      if (i != lanes)
+        order.push_back(i);
+    order.push_back(lanes);
+    FailureOr<linalg::GenericOp> interchanged =
+        linalg::interchangeGenericOp(rewriter, tile, order);
+    if (failed(interchanged))
+      return op->emitOpError("could not put the lane loop innermost");
+    compact = *interchanged;
+    // Its vector ops are unrolled a register of filters at a time.
+    if (Operation *loop = compact->getParentOp();
+        !isa<FunctionOpInterface>(loop))
+      loop->setAttr(kLaneTileAttrName, rewriter.getUnitAttr());
+  }
   // A tile the vectorizer declines stays a loop nest for LLVM.
   FailureOr<linalg::VectorizationResult> vectorized =
       linalg::vectorize(rewriter, compact);
@@ -249,6 +327,15 @@ static FailureOr<linalg::LinalgOp> tileInLoops(RewriterBase &rewriter,
 /// batch, then its loop tiles, then vectorization of the innermost tile.
 static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const CPUStrategy &strategy) {
+  std::optional<unsigned> laneWeights;
+  if (strategy.laneLoop) {
+    laneWeights = kLaneWeightsInput;
+    FailureOr<linalg::LinalgOp> transposed = transposeWeightsForLanes(
+        rewriter, op, *strategy.laneLoop, kLaneWeightsInput);
+    if (failed(transposed))
+      return op->emitOpError("could not transpose its weights");
+    op = *transposed;
+  }
   struct Level {
     ArrayRef<int64_t> tiles;
     bool onThreads;
@@ -269,7 +356,16 @@ static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
   }
   if (!anyTiled(strategy.loopTiles) || !strategy.vectorize)
     return success();
-  return vectorizeTile(rewriter, op);
+  return vectorizeTile(rewriter, op, laneWeights);
+}
+
+/// Whether `op` is in a tile vectorized along its filters.
+static bool isInLaneTile(Operation *op) {
+  for (Operation *parent = op->getParentOp(); parent;
+       parent = parent->getParentOp())
+    if (parent->hasAttr(kLaneTileAttrName))
+      return true;
+  return false;
 }
 
 /// The shape each vector op is unrolled to: one row (the innermost
@@ -288,6 +384,12 @@ static std::optional<SmallVector<int64_t>> rowShape(Operation *op,
   ArrayRef<int64_t> shape = type.getShape();
   SmallVector<int64_t> row(type.getRank(), 1);
   row.back() = shape.back();
+  // A tile vectorized along the filters: a register of filters per
+  // position (LLVM would widen 3 registers' worth to 4).
+  if (isInLaneTile(op) && shape.back() % target.vectorWidth == 0) {
+    row.back() = target.vectorWidth;
+    return row;
+  }
   if (packsRows(shape.end()[-2], shape.back(), target))
     row.end()[-2] = shape.end()[-2];
   return row;
@@ -341,6 +443,8 @@ struct NetcTileAndVectorize
     CPUTarget target = vectorWidth ? CPUTarget{vectorWidth} : CPUTarget::host();
     if (failed(unrollToRows(getOperation(), target)))
       return signalPassFailure();
+    getOperation().walk(
+        [](Operation *op) { op->removeAttr(kLaneTileAttrName); });
     SmallVector<tensor::ExtractSliceOp> slices;
     getOperation().walk(
         [&](tensor::ExtractSliceOp slice) { slices.push_back(slice); });

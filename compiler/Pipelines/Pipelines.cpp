@@ -161,6 +161,11 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // bit-identical from run to run.
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.reassociateFPReductions = true;
+  // A transpose (a lane tile's accumulators, netc-split-carried-tiles) as
+  // one shuffle, which LLVM lowers to unpack/permute sequences, rather than
+  // an extract and an insert per element.
+  vectorToLLVM.vectorTransposeLowering =
+      vector::VectorTransposeLowering::Shuffle1D;
   toLLVM.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   // Scalar math (vector exp/log/tanh are polynomials by now) becomes LLVM
   // intrinsics: code generation makes fma an instruction and exp, log and

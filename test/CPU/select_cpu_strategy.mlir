@@ -80,15 +80,19 @@ func.func @small(%p: tensor<250xf32>, %g: tensor<250xf32>) -> tensor<250xf32> {
   return %0 : tensor<250xf32>
 }
 
-// A convolution whose rows are 4 pixels (a residual block after two
-// poolings) still vectorizes along them: 16 filters times 4 rows a tile,
-// the 4 rows of a filter packed into one 16-lane register
-// (netc-pack-rows-in-vectors); rows of 3 stay loops.
+// Convolutions whose rows are 4 or 3 pixels (a residual block after two
+// poolings) fill no vector along the rows, but their 32 filters fill whole
+// ones: they are vectorized along the filters (`lanes`, the filter loop),
+// a tile of 2 vectors of filters times 4 positions of a row (all 3 of a
+// row of 3), each position's accumulator one register.
 // CHECK-LABEL: func @short_rows
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 16, 4, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {lanes = 1 : i64, loops = array<i64: 0, 32, 1, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 0, 0, 0, 0, 0, 0>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>}
+// CHECK-SAME: netc.strategy = {lanes = 1 : i64, loops = array<i64: 0, 32, 1, 3, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// W8-LABEL: func @short_rows
+// W8: netc.strategy = {lanes = 1 : i64, loops = array<i64: 0, 16, 1, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// W8: netc.strategy = {lanes = 1 : i64, loops = array<i64: 0, 32, 1, 3, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 func.func @short_rows(%x: tensor<?x32x6x6xf32>, %w: tensor<32x32x3x3xf32>, %init: tensor<?x32x4x4xf32>,
                       %y: tensor<?x32x5x5xf32>, %init3: tensor<?x32x3x3xf32>) -> (tensor<?x32x4x4xf32>, tensor<?x32x3x3xf32>) {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -180,16 +184,14 @@ func.func @channel_variance(%x: tensor<?x64x8x8xf32>, %mean: tensor<64xf32>,
   return %0 : tensor<64xf64>
 }
 
-// A 3x3 convolution on 12-pixel rows (residual's blocks). On 16 lanes a row
-// is one 12-lane vector (a 256-bit load and an insert). On 8 lanes it would
-// be two pieces of 6, each a 128-bit and a 64-bit load and an insert:
-// pieces of 4 instead, the 4 rows of a tile packed two to a register, 4
-// filters x 2 registers of accumulators.
+// A 3x3 convolution on 12-pixel rows (residual's blocks) with 16 filters:
+// vectorized along the filters, 12 accumulators of 16 filters (one row of
+// 12 positions) on 16 lanes, 2 vectors of 8 filters x 6 positions on 8.
 // CHECK-LABEL: func @rows_of_12
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-SAME: netc.strategy = {loops = array<i64: 0, 4, 4, 12, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {lanes = 1 : i64, loops = array<i64: 0, 16, 1, 12, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 // W8-LABEL: func @rows_of_12
-// W8: netc.strategy = {loops = array<i64: 0, 4, 4, 4, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
+// W8: netc.strategy = {lanes = 1 : i64, loops = array<i64: 0, 16, 1, 6, 1, 1, 1>, threads = array<i64: 1, 0, 0, 0, 0, 0, 0>, vectorize}
 func.func @rows_of_12(%x: tensor<?x16x14x14xf32>, %w: tensor<16x16x3x3xf32>, %init: tensor<?x16x12x12xf32>) -> tensor<?x16x12x12xf32> {
   %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
          ins(%x, %w : tensor<?x16x14x14xf32>, tensor<16x16x3x3xf32>) outs(%init : tensor<?x16x12x12xf32>) -> tensor<?x16x12x12xf32>

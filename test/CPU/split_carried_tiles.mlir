@@ -108,3 +108,50 @@ func.func @not_split(%init: vector<2x4xf32>, %v: vector<4xf32>, %n: index)
   }
   return %r#0, %r#1, %r#2, %r#3 : vector<2x4xf32>, vector<2x4xf32>, vector<2x4xf32>, f32
 }
+
+// -----
+
+// A lane tile (netc-join-tile-transfers) is read transposed, reshaped to
+// positions x pieces x lanes, carried through the loop in that shape and
+// reshaped back for its transposed write. The reshapes move out of the
+// loop, which then carries each piece as a register; the transposed read
+// and write become, per block of 8 rows, a read of the rows and a transpose
+// (and the reverse).
+// CHECK-LABEL: func @lane_tile
+// KEEP-LABEL: func @lane_tile
+// CHECK-DAG: %[[R0:.*]] = vector.transfer_read %[[T:.*]][%c0, %c0], {{.*}} : tensor<16x2xf32>, vector<8x2xf32>
+// CHECK-DAG: %[[R1:.*]] = vector.transfer_read %[[T]][%c8, %c0], {{.*}} : tensor<16x2xf32>, vector<8x2xf32>
+// CHECK-DAG: vector.transpose %[[R0]], [1, 0] : vector<8x2xf32> to vector<2x8xf32>
+// CHECK-DAG: vector.transpose %[[R1]], [1, 0] : vector<8x2xf32> to vector<2x8xf32>
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-4: arith.mulf {{.*}} : vector<8xf32>
+// CHECK: scf.yield
+// CHECK: %[[W0:.*]] = vector.transfer_write {{.*}}, %[[T]][%c0, %c0] {in_bounds = [true, true]} : vector<8x2xf32>, tensor<16x2xf32>
+// CHECK: %[[W1:.*]] = vector.transfer_write {{.*}}, %[[W0]][%c8, %c0] {in_bounds = [true, true]} : vector<8x2xf32>, tensor<16x2xf32>
+// CHECK: return %[[W1]]
+func.func @lane_tile(%t: tensor<16x2xf32>, %n: index) -> tensor<16x2xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %pad = ub.poison : f32
+  %poison = ub.poison : vector<2x2x8xf32>
+  %read = vector.transfer_read %t[%c0, %c0], %pad {in_bounds = [true, true], permutation_map = affine_map<(d0, d1) -> (d1, d0)>} : tensor<16x2xf32>, vector<2x16xf32>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %read) -> (vector<2x16xf32>) {
+    %pieces = vector.shape_cast %acc : vector<2x16xf32> to vector<2x2x8xf32>
+    %a = vector.extract %pieces[0, 0] : vector<8xf32> from vector<2x2x8xf32>
+    %b = vector.extract %pieces[0, 1] : vector<8xf32> from vector<2x2x8xf32>
+    %c = vector.extract %pieces[1, 0] : vector<8xf32> from vector<2x2x8xf32>
+    %d = vector.extract %pieces[1, 1] : vector<8xf32> from vector<2x2x8xf32>
+    %x = arith.mulf %a, %a : vector<8xf32>
+    %y = arith.mulf %b, %b : vector<8xf32>
+    %z = arith.mulf %c, %c : vector<8xf32>
+    %w = arith.mulf %d, %d : vector<8xf32>
+    %i0 = vector.insert %x, %poison [0, 0] : vector<8xf32> into vector<2x2x8xf32>
+    %i1 = vector.insert %y, %i0 [0, 1] : vector<8xf32> into vector<2x2x8xf32>
+    %i2 = vector.insert %z, %i1 [1, 0] : vector<8xf32> into vector<2x2x8xf32>
+    %i3 = vector.insert %w, %i2 [1, 1] : vector<8xf32> into vector<2x2x8xf32>
+    %back = vector.shape_cast %i3 : vector<2x2x8xf32> to vector<2x16xf32>
+    scf.yield %back : vector<2x16xf32>
+  }
+  %out = vector.transfer_write %r, %t[%c0, %c0] {in_bounds = [true, true], permutation_map = affine_map<(d0, d1) -> (d1, d0)>} : vector<2x16xf32>, tensor<16x2xf32>
+  return %out : tensor<16x2xf32>
+}

@@ -155,3 +155,42 @@ func.func @weight_gradient_chunks(%dy: tensor<?x8x8x8xf32>, %x: tensor<?x4x12x12
   } -> tensor<8x4x5x5x8xf32>
   return %0 : tensor<8x4x5x5x8xf32>
 }
+
+// Rows of 12 do not fill vectors; 16 filters do. The tile is vectorized
+// along the filters (`lanes`): the weights are transposed once to
+// (C, KH, KW, F), each step loads one vector of filters per register and
+// broadcasts one input pixel per position, and the accumulators, one
+// register per output position, are read and written transposed once per
+// tile, a block of rows of the output at a time. 16 lanes: 1 vector x 12
+// positions; 8 lanes: 2 vectors x 6 positions.
+// CHECK-LABEL: func @conv_filters_as_lanes
+// CHECK: linalg.transpose ins({{.*}} : tensor<16x4x3x3xf32>) outs({{.*}} : tensor<4x3x3x16xf32>) permutation = [1, 2, 3, 0]
+// CHECK: scf.forall
+// CHECK: %[[ROWS:.*]] = vector.transfer_read {{.*}} : tensor<16x12xf32>, vector<16x12xf32>
+// CHECK: %[[COLUMNS:.*]] = vector.transpose %[[ROWS]], [1, 0] : vector<16x12xf32> to vector<12x16xf32>
+// CHECK-COUNT-12: vector.extract %[[COLUMNS]]
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK-COUNT-12: vector.transfer_read {{.*}} : tensor<12xf32>, vector<1xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<16xf32>, vector<16xf32>
+// CHECK-NOT: vector.transfer_read
+// CHECK-COUNT-12: arith.mulf {{.*}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16x12xf32>, tensor<16x12xf32>
+// CHECK-NOT: vector.transfer_write
+// CHECK: scf.forall.in_parallel
+// W8-LABEL: func @conv_filters_as_lanes
+// W8: linalg.transpose
+// W8: scf.for {{.*}} step %c6
+// W8-COUNT-2: vector.transpose {{.*}} : vector<8x6xf32> to vector<6x8xf32>
+// W8: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// W8-COUNT-6: vector.transfer_read {{.*}} : tensor<6xf32>, vector<1xf32>
+// W8-COUNT-2: vector.transfer_read {{.*}} : tensor<16xf32>, vector<8xf32>
+// W8-COUNT-12: arith.mulf {{.*}} : vector<8xf32>
+// W8: vector.transfer_write {{.*}}[%c0, %c0] {{.*}} : vector<8x6xf32>, tensor<16x6xf32>
+// W8: vector.transfer_write {{.*}}[%c8, %c0] {{.*}} : vector<8x6xf32>, tensor<16x6xf32>
+func.func @conv_filters_as_lanes(%x: tensor<?x4x14x14xf32>, %w: tensor<16x4x3x3xf32>, %init: tensor<?x16x12x12xf32>) -> tensor<?x16x12x12xf32> {
+  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<?x4x14x14xf32>, tensor<16x4x3x3xf32>) outs(%init : tensor<?x16x12x12xf32>) -> tensor<?x16x12x12xf32>
+  return %0 : tensor<?x16x12x12xf32>
+}

@@ -24,6 +24,9 @@ def NetcSelectCPUStrategy
       reduction over the batch in chunks of images that stay in cache while
       every tile of the result reads them.
     - `vectorize`: present when the tile is vectorized.
+    - `lanes` (optional): the loop that becomes the vector lanes where it
+      is not the output's innermost one: a convolution's filters, when its
+      rows do not fill vectors and its filters do.
 
     ```mlir
     linalg.conv_2d_nchw_fchw {netc.strategy = {threads = array<i64: 1, 0, 0, 0, 0, 0, 0>,
@@ -52,7 +55,11 @@ def NetcTileAndVectorize : Pass<"netc-tile-and-vectorize", "func::FuncOp"> {
     are removed as they are applied. The tile's vector ops are unrolled to
     rows, or, where rows shorter than a register fill whole ones together
     (`netc::packsRows`), to blocks of rows (a `vector<2x8xf32>` on 16
-    lanes) that netc-pack-rows-in-vectors makes one vector.
+    lanes) that netc-pack-rows-in-vectors makes one vector. With `lanes`,
+    the op's weights are first transposed (`linalg.transpose`) so that the
+    lane loop indexes their last dimension, the tile's loops are
+    interchanged to make it innermost, and its vectors are unrolled a
+    register of lanes at a time (a register per output position).
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "unsigned", "0",
@@ -102,6 +109,13 @@ def NetcJoinTileTransfers : Pass<"netc-join-tile-transfers", "func::FuncOp"> {
     again, and vector lowering unrolls the transfers into rows after
     bufferization.
 
+    A tile vectorized along its filters (`lanes`) reads and writes a
+    column piece of its tile per register (`vector<8x1xf32>` at
+    `[first, position]`); the pieces that cover a tile are joined the same
+    way, into one read and one write of the tile transposed
+    (`permutation_map = (d0, d1) -> (d1, d0)`), reshaped to positions x
+    pieces x lanes (`vector<12x1x8xf32>`), and an extract per piece.
+
     ```mlir
     %a = vector.transfer_read %t[%c0, %c0], %pad : tensor<2x8xf32>, vector<8xf32>
     %b = vector.transfer_read %t[%c1, %c0], %pad : tensor<2x8xf32>, vector<8xf32>
@@ -135,6 +149,12 @@ def NetcSplitCarriedTiles : Pass<"netc-split-carried-tiles", "func::FuncOp"> {
     `iter_arg` per row instead, inner loops first, and rebuilds the tile
     after the loop, where the tile's one write takes it.
 
+    A lane tile (netc-join-tile-transfers) is carried reshaped: the
+    reshapes around a loop move out of it first, and its pieces are then
+    carried like rows. Its transposed read and write, outside the loops,
+    become for each block of `lanes` rows of the tile a read of the rows
+    and a `vector.transpose` (and the reverse for the write).
+
     ```mlir
     %r = scf.for %i = %c0 to %n step %c1 iter_args(%t = %init) -> (vector<2x8xf32>) {
       %a = vector.extract %t[0] : vector<8xf32> from vector<2x8xf32>
@@ -156,6 +176,7 @@ def NetcSplitCarriedTiles : Pass<"netc-split-carried-tiles", "func::FuncOp"> {
     ```
   }];
   let dependentDialects = [
+    "::mlir::affine::AffineDialect",
     "::mlir::ub::UBDialect",
     "::mlir::vector::VectorDialect",
   ];

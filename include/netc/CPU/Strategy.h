@@ -12,6 +12,10 @@
 
 namespace mlir::netc {
 
+/// The input of an op vectorized along its filters (CPUStrategy::laneLoop)
+/// that holds the weights: a convolution's second.
+inline constexpr unsigned kLaneWeightsInput = 1;
+
 /// The name of the attribute that carries a strategy on its op.
 inline constexpr llvm::StringLiteral kStrategyAttrName = "netc.strategy";
 
@@ -26,6 +30,12 @@ struct CPUStrategy {
   SmallVector<int64_t> chunkTiles;
   /// Whether the innermost tile is vectorized.
   bool vectorize = false;
+  /// The loop whose tile is the vector lanes, where it is not the output's
+  /// innermost (row) loop: a convolution's filters, for rows that do not
+  /// fill vectors. The tile's accumulator is read and written transposed,
+  /// once per tile; the weights (input kLaneWeightsInput) are transposed
+  /// to make that loop their contiguous dimension.
+  std::optional<unsigned> laneLoop;
 
   DictionaryAttr toAttr(MLIRContext *context) const;
   /// The strategy `op` carries, if any.

@@ -8,9 +8,10 @@ its root op (the last linalg op of the kernel, a generic described by its
 iterator types and the shapes it reads and writes) and what code generation
 made of it: `vector` when the kernel's compute op became vector code,
 `loops` when a linalg op that computes is still there for the loop lowering
-(fills, copies and broadcasts are not counted: they become memset-like
-loops whatever the strategy). One line per distinct (result, root), with a
-count, sorted: the kernels left to loops first.
+(fills, copies, broadcasts and transposes are not counted: they become
+memset-like loops whatever the strategy; a convolution vectorized along
+its filters transposes its weights so). One line per distinct (result,
+root), with a count, sorted: the kernels left to loops first.
 """
 import collections
 import re
@@ -18,7 +19,7 @@ import sys
 
 KERNEL = re.compile(r"^  func\.func private @(\w+_kernel\d+)\(", re.M)
 LINALG = re.compile(r"\blinalg\.([a-z_0-9]+)")
-NOT_COMPUTE = {"yield", "index", "fill", "copy", "broadcast"}
+NOT_COMPUTE = {"yield", "index", "fill", "copy", "broadcast", "transpose"}
 
 
 def functions(text):

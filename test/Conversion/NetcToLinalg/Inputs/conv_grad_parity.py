@@ -174,6 +174,16 @@ def cases():
     # Plain, every rank; stride 2 and 3 with sizes they do not divide,
     # dilation 2, asymmetric padding.
     yield from conv_cases("conv1d", 3, 4, [11], [3], low=[1], bias=True)
+    # 16 input channels on rows that do not fill vectors: the input
+    # gradient (a convolution whose filters are the channels) vectorized
+    # along them, in 2-d and 3-d (1-d rows keep vectors along the row).
+    yield from conv_cases("conv2d_channel_lanes", 16, 3, [9, 11], [3, 3],
+                          stride=[2, 2], low=[1, 0], high=[0, 1],
+                          dilation=[1, 2])
+    yield from conv_cases("conv1d_channel_lanes", 32, 16, [13], [3], low=[2],
+                          high=[1], bias=True)
+    yield from conv_cases("conv3d_channel_lanes", 16, 2, [4, 5, 6], [2, 3, 2],
+                          low=[1, 0, 1])
     yield from conv_cases("conv1d_stride3_dilation_asym", 3, 4, [14], [3],
                           stride=[3], low=[2], high=[0], dilation=[2])
     yield from conv_cases("conv2d_stride_dilation_asym", 2, 3, [9, 8], [3, 2],

@@ -190,6 +190,15 @@ def batch_norm_case(name, shape, affine=True):
 
 def cases():
     yield conv_case("conv1d", 3, 4, [11], [3])
+    # Filters that fill vectors on rows that do not: tiles vectorized along
+    # the filters on strided, dilated, padded and grouped 2-d and 3-d
+    # convolutions (1-d ones keep vectors along the row).
+    yield conv_case("conv2d_filter_lanes", 3, 16, [9, 14], [3, 3],
+                    stride=[2, 1], low=[1, 0], high=[0, 2], dilation=[1, 2])
+    yield conv_case("conv1d_filter_lanes", 5, 32, [15], [3], low=[1])
+    yield conv_case("conv3d_filter_lanes", 2, 16, [4, 5, 7], [2, 2, 3])
+    yield conv_case("conv2d_filter_lanes_grouped", 4, 32, [7, 7], [3, 3],
+                    groups=2, low=[1, 1])
     yield conv_case("conv1d_stride_dilation_asym", 3, 4, [13], [3],
                     stride=[2], low=[2], high=[1], dilation=[2])
     yield conv_case("conv2d", 3, 5, [9, 8], [3, 3], low=[1, 1])
