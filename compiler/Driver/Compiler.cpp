@@ -79,6 +79,7 @@ static LogicalResult runPipeline(ModuleOp module, const CompileOptions &compile,
   applyDefaultTimingPassManagerCLOptions(pm);
   PipelineOptions options;
   options.training = compile.training;
+  options.vectorWidth = compile.vectorWidth;
   build(pm, options);
   return runVerified(pm, module, compile.verifyEachPass);
 }

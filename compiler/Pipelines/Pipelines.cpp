@@ -188,7 +188,7 @@ void netc::buildNetcToLLVMPipeline(OpPassManager &pm,
                                    const PipelineOptions &options) {
   buildNetcToLinalgPipeline(pm, options);
   buildKernelsPipeline(pm);
-  buildCPUCodegenPipeline(pm);
+  buildCPUCodegenPipeline(pm, options.vectorWidth);
   buildBufferizePipeline(pm);
   buildLowerToLLVMPipeline(pm);
 }

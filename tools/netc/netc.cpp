@@ -91,6 +91,14 @@ static cl::alias compileThreadsShort("j", cl::aliasopt(compileThreads),
                                      cl::desc("Alias for --jobs"),
                                      cl::cat(compileCategory));
 
+static cl::opt<unsigned> vectorWidth(
+    "vector-width",
+    cl::desc("Choose the code-generation strategies for vectors of this many "
+             "f32 lanes: 4, 8 or 16 (default: the host's, 16 with AVX-512, 8 "
+             "with AVX2). The object still runs on this CPU: it tests the "
+             "code another CPU would get"),
+    cl::init(0), cl::cat(compileCategory));
+
 static cl::opt<bool> verifyEachPass(
     "verify-each",
     cl::desc("Verify the IR after every pass, not only after the last: "
@@ -428,6 +436,13 @@ static std::unique_ptr<llvm::ToolOutputFile> openOutput(StringRef command,
 }
 
 static int compileCommand(ModuleOp module) {
+  if (vectorWidth != 0 && vectorWidth != 4 && vectorWidth != 8 &&
+      vectorWidth != 16) {
+    llvm::errs() << "netc compile: error: --vector-width must be 4, 8 or 16, "
+                    "not "
+                 << vectorWidth << "\n";
+    return 1;
+  }
   std::string path = outputPath;
   if (path.empty()) {
     FailureOr<ModelSignature> sig = getSignature(module);
@@ -440,6 +455,7 @@ static int compileCommand(ModuleOp module) {
   options.training = training;
   options.threads = compileThreads;
   options.verifyEachPass = verifyEachPass;
+  options.vectorWidth = vectorWidth;
   if (!output || failed(compileModel(module, emitKind, options, output->os())))
     return 1;
   output->keep();

@@ -47,6 +47,10 @@ struct CompileOptions {
   /// otherwise once, after the last (verification after each pass was a
   /// sixth of the compile time).
   bool verifyEachPass = false;
+  /// f32 lanes of the vectors the CPU strategies are chosen for (0: the
+  /// host's). Another width still runs on the host (LLVM splits or narrows
+  /// the vectors): it tests the strategies another CPU would get.
+  unsigned vectorWidth = 0;
 };
 
 /// Compiles an imported module as far as `emit` and writes the result

@@ -25,6 +25,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("Also derive the gradients and emit the training entry "
                      "points (backward, SGD and Adam steps)"),
       llvm::cl::init(false)};
+  Option<unsigned> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes of the vectors the CPU strategies are chosen "
+                     "for (0: the host's)"),
+      llvm::cl::init(0)};
 };
 
 /// Derives the training functions (when `options.training`), exports each

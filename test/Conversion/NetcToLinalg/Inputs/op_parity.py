@@ -355,13 +355,16 @@ def parse_args(description):
     parser.add_argument("--batch", type=int, default=3)
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--atol", type=float, default=1e-5)
+    parser.add_argument("--vector-width", type=int, default=0,
+                        help="netc compile --vector-width (0: the host's)")
     return parser.parse_args()
 
 
 def compile_library(args, text, name="ops"):
     """Compiles the module `text` as users' models are compiled, into the
-    object `netc compile` emits (host CPU, O3), links that into a shared
-    library in args.work and loads it."""
+    object `netc compile` emits (host CPU, O3; the strategies of
+    args.vector_width lanes where given), links that into a shared library
+    in args.work and loads it."""
     os.makedirs(args.work, exist_ok=True)
     source = os.path.join(args.work, name + ".mlir")
     with open(source, "w") as f:
@@ -369,6 +372,7 @@ def compile_library(args, text, name="ops"):
     obj = os.path.join(args.work, name + ".o")
     lib = os.path.join(args.work, name + ".so")
     subprocess.check_call([args.netc, "compile", source, "--training=false",
+                           "--vector-width={0}".format(args.vector_width),
                            "-o", obj])
     # `netc --libs`: the runtime and libomp, which the parallel loops call.
     libs = subprocess.check_output([args.netc, "--libs"], text=True).split()
