@@ -513,6 +513,8 @@ def main():
     parser.add_argument("--work", required=True, help="scratch directory")
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--atol", type=float, default=1e-6)
+    parser.add_argument("--vector-width", type=int, default=0,
+                        help="netc compile --vector-width (0: the host's)")
     args = parser.parse_args()
 
     ce = list(cross_entropy_entries())
