@@ -103,16 +103,17 @@ func.func @short_rows(%x: tensor<?x32x6x6xf32>, %w: tensor<32x32x3x3xf32>, %init
 }
 
 // The row-partial weight gradient partial[f, c, kh, kw, r] += dy[n, f, oh, r]
-// * x[n, c, oh + kh, r + kw]: rows of 8, and 4 input channels (which dy does
-// not read) times 8 filters (which x does not read) a tile, the rows of 2
+// * x[n, c, oh + kh, r + kw]: rows of 8, and 8 input channels (which dy does
+// not read) times 4 filters (which x does not read) a tile, the rows of 2
 // channels packed in each register. The filters are also the threaded loop:
-// the threads take them 8 at a time. Every tile reads every image: the batch
-// is summed in chunks of 3 images (17,408 bytes of dy and x each, 64 KiB a
+// of the tiles that load as little per FMA (8 x 4 and 4 x 8), the one that
+// gives the threads more chunks, 8 of 4 filters. Every tile reads every
+// image: the batch is summed in chunks of 3 images (17,408 bytes of dy and x each, 64 KiB a
 // chunk), whose channels stay in the L1 cache while the tiles of those
 // channels read them.
 // CHECK-LABEL: func @weight_gradient
 // CHECK: linalg.generic
-// CHECK-SAME: netc.strategy = {chunks = array<i64: 0, 0, 0, 0, 0, 3, 0>, loops = array<i64: 0, 4, 1, 1, 8, 1, 1>, threads = array<i64: 8, 0, 0, 0, 0, 0, 0>, vectorize}
+// CHECK-SAME: netc.strategy = {chunks = array<i64: 0, 0, 0, 0, 0, 3, 0>, loops = array<i64: 0, 8, 1, 1, 8, 1, 1>, threads = array<i64: 4, 0, 0, 0, 0, 0, 0>, vectorize}
 func.func @weight_gradient(%dy: tensor<?x32x8x8xf32>, %x: tensor<?x16x12x12xf32>,
                            %init: tensor<32x16x5x5x8xf32>) -> tensor<32x16x5x5x8xf32> {
   %0 = linalg.generic {
