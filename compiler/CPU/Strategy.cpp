@@ -477,9 +477,12 @@ laneStrategy(linalg::LinalgOp op, CPUStrategy strategy, const RowLoops &rows,
   int64_t row = ranges[rows.row], filters = ranges[*rows.block];
   if (filters % lanes != 0 || row % lanes == 0)
     return std::nullopt;
+  // The weights index the filters by one of their dimensions (so that a
+  // transpose makes it their last) and do not read the row.
   AffineMap weights =
       op.getMatchingIndexingMap(op.getDpsInputOperand(kLaneWeightsInput));
-  if (!weights.isFunctionOfDim(*rows.block) ||
+  if (!weights.getResultPosition(
+          getAffineDimExpr(*rows.block, op->getContext())) ||
       weights.isFunctionOfDim(rows.row))
     return std::nullopt;
   auto [vectors, positions] =

@@ -204,33 +204,29 @@ static void readStridedSliceSpans(RewriterBase &rewriter,
   }
 }
 
-/// `op` as a generic whose input `weights` is transposed so that loop
-/// `lanes` indexes its last dimension (a convolution's weights to
-/// (C, KH, KW, F)): a tile then loads a vector of filters contiguously.
+/// `op` as a generic whose weights (input kLaneWeightsInput) are transposed
+/// so that loop `lanes` indexes their last dimension (a convolution's
+/// weights to (C, KH, KW, F)): a tile then loads a vector of filters
+/// contiguously. The strategy chose `lanes` among the weights' dimensions.
 static FailureOr<linalg::LinalgOp>
 transposeWeightsForLanes(RewriterBase &rewriter, linalg::LinalgOp op,
-                         unsigned lanes, unsigned weights) {
+                         unsigned lanes) {
   rewriter.setInsertionPoint(op);
   FailureOr<linalg::GenericOp> generic =
       isa<linalg::GenericOp>(*op) ? cast<linalg::GenericOp>(*op)
                                   : linalg::generalizeNamedOp(rewriter, op);
   if (failed(generic))
     return failure();
-  OpOperand *operand = generic->getDpsInputOperand(weights);
+  OpOperand *operand = generic->getDpsInputOperand(kLaneWeightsInput);
   AffineMap map = generic->getMatchingIndexingMap(operand);
-  std::optional<unsigned> position;
-  for (auto [i, e] : llvm::enumerate(map.getResults()))
-    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == lanes)
-      position = i;
-  if (!position)
-    return failure();
-  if (*position == map.getNumResults() - 1)
+  unsigned position = *map.getResultPosition(rewriter.getAffineDimExpr(lanes));
+  if (position == map.getNumResults() - 1)
     return cast<linalg::LinalgOp>(generic->getOperation());
   SmallVector<int64_t> permutation;
   for (unsigned i = 0; i < map.getNumResults(); ++i)
-    if (i != *position)
+    if (i != position)
       permutation.push_back(i);
-  permutation.push_back(*position);
+  permutation.push_back(position);
   rewriter.setInsertionPoint(*generic);
   Location loc = generic->getLoc();
   Value source = operand->get();
@@ -258,9 +254,10 @@ transposeWeightsForLanes(RewriterBase &rewriter, linalg::LinalgOp op,
 
 /// Vectorizes the innermost tile `op`: drops its unit loops and vectorizes
 /// what is left. (The pipeline's loop-invariant-subset-hoisting then moves
-/// the accumulator's reads and writes out of the reduction loops.)
+/// the accumulator's reads and writes out of the reduction loops.) A tile
+/// `alongLanes` is vectorized along the loop its weights end with.
 static LogicalResult vectorizeTile(RewriterBase &rewriter, linalg::LinalgOp op,
-                                   std::optional<unsigned> laneWeights) {
+                                   bool alongLanes) {
   rewriter.setInsertionPoint(op);
   FailureOr<linalg::GenericOp> generic =
       isa<linalg::GenericOp>(*op) ? cast<linalg::GenericOp>(*op)
@@ -280,10 +277,10 @@ static LogicalResult vectorizeTile(RewriterBase &rewriter, linalg::LinalgOp op,
   sliceStridedReads(rewriter, cast<linalg::GenericOp>(compact));
   // A tile vectorized along its filters: the filter loop innermost, so
   // that vectorization makes it the lanes.
-  if (laneWeights) {
+  if (alongLanes) {
     auto tile = cast<linalg::GenericOp>(compact);
     AffineMap map =
-        tile.getMatchingIndexingMap(tile.getDpsInputOperand(*laneWeights));
+        tile.getMatchingIndexingMap(tile.getDpsInputOperand(kLaneWeightsInput));
     unsigned lanes = cast<AffineDimExpr>(map.getResults().back()).getPosition();
     SmallVector<unsigned> order;
     for (unsigned i = 0; i < tile.getNumLoops(); ++i)
@@ -327,13 +324,12 @@ static FailureOr<linalg::LinalgOp> tileInLoops(RewriterBase &rewriter,
 /// batch, then its loop tiles, then vectorization of the innermost tile.
 static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
                                    const CPUStrategy &strategy) {
-  std::optional<unsigned> laneWeights;
   if (strategy.laneLoop) {
-    laneWeights = kLaneWeightsInput;
-    FailureOr<linalg::LinalgOp> transposed = transposeWeightsForLanes(
-        rewriter, op, *strategy.laneLoop, kLaneWeightsInput);
+    FailureOr<linalg::LinalgOp> transposed =
+        transposeWeightsForLanes(rewriter, op, *strategy.laneLoop);
     if (failed(transposed))
-      return op->emitOpError("could not transpose its weights");
+      return op->emitOpError("could not be generalized to transpose its "
+                             "weights");
     op = *transposed;
   }
   struct Level {
@@ -356,7 +352,7 @@ static LogicalResult applyStrategy(RewriterBase &rewriter, linalg::LinalgOp op,
   }
   if (!anyTiled(strategy.loopTiles) || !strategy.vectorize)
     return success();
-  return vectorizeTile(rewriter, op, laneWeights);
+  return vectorizeTile(rewriter, op, strategy.laneLoop.has_value());
 }
 
 /// Whether `op` is in a tile vectorized along its filters.
