@@ -25,6 +25,33 @@ using namespace mlir;
 using namespace mlir::netc;
 
 namespace {
+/// A run of floats of the packed parameter buffer.
+struct PackedRange {
+  int64_t offset;
+  int64_t numel;
+};
+
+/// The runs of the packed buffer that an optimizer updates, each as one flat
+/// tensor: the trained parameters with the padding that aligns each of them
+/// (nothing reads it). So a model without buffers takes one elementwise
+/// kernel per optimizer rather than one per parameter shape, and that
+/// kernel's length is a multiple of 16: it vectorizes in whole vectors.
+SmallVector<PackedRange> trainedRanges(const ModelSignature &sig) {
+  SmallVector<PackedRange> ranges;
+  for (const ParameterInfo &param : sig.params) {
+    if (param.isBuffer)
+      continue;
+    int64_t end =
+        llvm::alignTo(param.offset + param.numel, kParamAlignmentFloats);
+    if (!ranges.empty() &&
+        ranges.back().offset + ranges.back().numel == param.offset)
+      ranges.back().numel = end - ranges.back().offset;
+    else
+      ranges.push_back({param.offset, end - param.offset});
+  }
+  return ranges;
+}
+
 /// Builds the body of one entry point: caller pointers arrive as rank-0
 /// memrefs (plain pointers under the bare-pointer convention) and are viewed
 /// as the tensors the model works on.
@@ -148,11 +175,7 @@ public:
   SmallVector<Value> unpack(Value packed) {
     SmallVector<Value> params;
     for (const ParameterInfo &param : sig.params) {
-      auto flatType = RankedTensorType::get({param.numel}, b.getF32Type());
-      Value flat = tensor::ExtractSliceOp::create(
-          b, loc, flatType, packed, ValueRange(), ValueRange(), ValueRange(),
-          b.getDenseI64ArrayAttr(param.offset),
-          b.getDenseI64ArrayAttr(param.numel), b.getDenseI64ArrayAttr(1));
+      Value flat = slice(packed, {param.offset, param.numel});
       if (param.shape.size() == 1) {
         params.push_back(flat);
         continue;
@@ -171,18 +194,32 @@ public:
       flat = tensor::CollapseShapeOp::create(
           b, loc, value,
           ArrayRef<ReassociationIndices>{allDims(param.shape.size())});
-    return tensor::InsertSliceOp::create(
-        b, loc, flat, packed, ValueRange(), ValueRange(), ValueRange(),
-        b.getDenseI64ArrayAttr(param.offset),
-        b.getDenseI64ArrayAttr(param.numel), b.getDenseI64ArrayAttr(1));
+    return insert(packed, {param.offset, param.numel}, flat);
   }
 
-  /// `base` (a packed buffer tensor) with each parameter's slot replaced by
-  /// the matching value of `values`.
-  Value pack(Value base, ValueRange values) {
-    Value packed = base;
-    for (auto [param, value] : llvm::zip(sig.params, values))
-      packed = packOne(packed, param, value);
+  /// The floats [offset, offset + numel) of a packed buffer tensor.
+  Value slice(Value packed, const PackedRange &range) {
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({range.numel}, b.getF32Type()), packed,
+        ValueRange(), ValueRange(), ValueRange(),
+        b.getDenseI64ArrayAttr(range.offset),
+        b.getDenseI64ArrayAttr(range.numel), b.getDenseI64ArrayAttr(1));
+  }
+
+  /// `packed` with the floats of `range` replaced by `flat`.
+  Value insert(Value packed, const PackedRange &range, Value flat) {
+    return tensor::InsertSliceOp::create(
+        b, loc, flat, packed, ValueRange(), ValueRange(), ValueRange(),
+        b.getDenseI64ArrayAttr(range.offset),
+        b.getDenseI64ArrayAttr(range.numel), b.getDenseI64ArrayAttr(1));
+  }
+
+  /// `packed` with each buffer's slot (running statistics, not trained)
+  /// replaced by its value in `results`.
+  Value packBuffers(Value packed, ValueRange results) {
+    for (auto [param, result] : llvm::zip(sig.params, results))
+      if (param.isBuffer)
+        packed = packOne(packed, param, result);
     return packed;
   }
 
@@ -584,14 +621,13 @@ struct TrainingCall {
   Value loss;
   Value packedResults;             ///< the packed gradients
   SmallVector<Value> paramResults; ///< each parameter's gradient
-  SmallVector<Value> params;       ///< the parameters it was called with
 };
 } // namespace
 
 /// The gradients and loss of the entry point's batch (pointer arguments
-/// `paramsArg`, holding the packed parameters `params`, `inputArg`,
-/// `targetArg`, seed `seedArg`), and with
-/// `inputGradArg` its input gradient written there where `wantInputGrad`.
+/// `paramsArg` to the packed parameters, `inputArg`, `targetArg`, seed
+/// `seedArg`), and with `inputGradArg` its input gradient written there
+/// where `wantInputGrad`.
 ///
 /// The batch is cut into contiguous ranges of at most 16 samples, as many
 /// as the ranges' gradients fit in 64 MiB (one range where the samples are
@@ -603,11 +639,12 @@ struct TrainingCall {
 /// range order: the results depend on the batch size, not on the thread
 /// count. One range is computed on the calling thread, each kernel's loops
 /// shared out among the threads.
-static TrainingCall
-computeGradients(EntryPointBuilder &e, const GradientFunctions &functions,
-                 unsigned paramsArg, Value params, unsigned inputArg,
-                 unsigned targetArg, unsigned seedArg,
-                 std::optional<unsigned> inputGradArg, Value wantInputGrad) {
+static TrainingCall computeGradients(EntryPointBuilder &e,
+                                     const GradientFunctions &functions,
+                                     unsigned paramsArg, unsigned inputArg,
+                                     unsigned targetArg, unsigned seedArg,
+                                     std::optional<unsigned> inputGradArg,
+                                     Value wantInputGrad) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   const ModelSignature &sig = e.sig;
@@ -620,7 +657,6 @@ computeGradients(EntryPointBuilder &e, const GradientFunctions &functions,
   Value unit = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
   Value batch = arith::MaxSIOp::create(b, loc, e.batch, zero);
   TrainingCall result;
-  result.params = e.unpack(params);
   // The samples functions write gradients and losses through these bare
   // pointers to the arrays allocated below.
   Value partialsPointer, lossesPointer;
@@ -789,8 +825,7 @@ static void buildBackward(OpBuilder &b, const GradientFunctions &functions,
   Value zero = arith::ConstantIndexOp::create(b, e.loc, 0);
   Value wanted = arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::ne,
                                        address, zero);
-  TrainingCall t = computeGradients(e, functions, 0, e.readPacked(e.arg(0)), 1,
-                                    2, 4, 7u, wanted);
+  TrainingCall t = computeGradients(e, functions, 0, 1, 2, 4, 7u, wanted);
   e.write(t.packedResults, e.view(e.arg(5), {sig.paramFloats}));
   e.write(t.loss, e.arg(6));
   e.finish();
@@ -808,25 +843,20 @@ static void buildSgdStep(OpBuilder &b, const GradientFunctions &functions,
   Value params = e.readPacked(e.arg(0));
   Value momentum = e.readPacked(e.arg(1));
   TrainingCall t =
-      computeGradients(e, functions, 0, params, 2, 3, 5, std::nullopt, Value());
+      computeGradients(e, functions, 0, 2, 3, 5, std::nullopt, Value());
   // lr, momentum, dampening, weight_decay, nesterov, first_step (netc.h).
   SmallVector<Value> h = e.loadScalars(e.arg(6), 6);
-  SmallVector<Value> buffers = e.unpack(momentum);
-  SmallVector<Value> newParams, newBuffers;
-  for (auto [info, param, result, buffer] :
-       llvm::zip(sig.params, t.params, t.paramResults, buffers)) {
-    if (info.isBuffer) {
-      newParams.push_back(result);
-      newBuffers.push_back(buffer);
-      continue;
-    }
-    auto update = SgdUpdateOp::create(b, e.loc, param, result, buffer, h[0],
-                                      h[1], h[2], h[3], h[4], h[5]);
-    newParams.push_back(update.getNewParam());
-    newBuffers.push_back(update.getNewMomentumBuffer());
+  Value newParams = e.packBuffers(params, t.paramResults);
+  Value newMomentum = momentum;
+  for (const PackedRange &range : trainedRanges(sig)) {
+    auto update = SgdUpdateOp::create(
+        b, e.loc, e.slice(params, range), e.slice(t.packedResults, range),
+        e.slice(momentum, range), h[0], h[1], h[2], h[3], h[4], h[5]);
+    newParams = e.insert(newParams, range, update.getNewParam());
+    newMomentum = e.insert(newMomentum, range, update.getNewMomentumBuffer());
   }
-  e.write(e.pack(params, newParams), e.view(e.arg(0), {sig.paramFloats}));
-  e.write(e.pack(momentum, newBuffers), e.view(e.arg(1), {sig.paramFloats}));
+  e.write(newParams, e.view(e.arg(0), {sig.paramFloats}));
+  e.write(newMomentum, e.view(e.arg(1), {sig.paramFloats}));
   e.write(t.loss, e.arg(7));
   e.finish();
 }
@@ -845,28 +875,23 @@ static void buildAdamStep(OpBuilder &b, const GradientFunctions &functions,
   Value expAvg = e.readPacked(e.arg(1));
   Value expAvgSq = e.readPacked(e.arg(2));
   TrainingCall t =
-      computeGradients(e, functions, 0, params, 3, 4, 6, std::nullopt, Value());
+      computeGradients(e, functions, 0, 3, 4, 6, std::nullopt, Value());
   // lr, beta1, beta2, eps, weight_decay, decoupled, bias corrections (netc.h).
   SmallVector<Value> h = e.loadScalars(e.arg(7), 8);
-  SmallVector<Value> ms = e.unpack(expAvg), vs = e.unpack(expAvgSq);
-  SmallVector<Value> newParams, newMs, newVs;
-  for (auto [info, param, result, m, v] :
-       llvm::zip(sig.params, t.params, t.paramResults, ms, vs)) {
-    if (info.isBuffer) {
-      newParams.push_back(result);
-      newMs.push_back(m);
-      newVs.push_back(v);
-      continue;
-    }
-    auto update = AdamUpdateOp::create(b, e.loc, param, result, m, v, h[0],
-                                       h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
-    newParams.push_back(update.getNewParam());
-    newMs.push_back(update.getNewExpAvg());
-    newVs.push_back(update.getNewExpAvgSq());
+  Value newParams = e.packBuffers(params, t.paramResults);
+  Value newExpAvg = expAvg, newExpAvgSq = expAvgSq;
+  for (const PackedRange &range : trainedRanges(sig)) {
+    auto update = AdamUpdateOp::create(
+        b, e.loc, e.slice(params, range), e.slice(t.packedResults, range),
+        e.slice(expAvg, range), e.slice(expAvgSq, range), h[0], h[1], h[2],
+        h[3], h[4], h[5], h[6], h[7]);
+    newParams = e.insert(newParams, range, update.getNewParam());
+    newExpAvg = e.insert(newExpAvg, range, update.getNewExpAvg());
+    newExpAvgSq = e.insert(newExpAvgSq, range, update.getNewExpAvgSq());
   }
-  e.write(e.pack(params, newParams), e.view(e.arg(0), {sig.paramFloats}));
-  e.write(e.pack(expAvg, newMs), e.view(e.arg(1), {sig.paramFloats}));
-  e.write(e.pack(expAvgSq, newVs), e.view(e.arg(2), {sig.paramFloats}));
+  e.write(newParams, e.view(e.arg(0), {sig.paramFloats}));
+  e.write(newExpAvg, e.view(e.arg(1), {sig.paramFloats}));
+  e.write(newExpAvgSq, e.view(e.arg(2), {sig.paramFloats}));
   e.write(t.loss, e.arg(8));
   e.finish();
 }

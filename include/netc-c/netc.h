@@ -104,7 +104,11 @@ typedef enum netc_init {
 
 typedef struct netc_param_info {
   const char *name;              /* PyTorch state_dict name, "conv1.weight" */
-  int64_t offset;                /* offset in the parameter buffer, floats */
+  int64_t offset;                /* offset in the parameter buffer, floats:
+                                    a multiple of 16. The floats between two
+                                    parameters are padding that nothing
+                                    reads; the optimizer steps update it
+                                    with the parameters around it. */
   int64_t numel;                 /* number of elements */
   int32_t rank;
   int64_t shape[NETC_MAX_RANK];  /* PyTorch shape, first `rank` entries */

@@ -83,15 +83,21 @@
 // CHECK:           arith.mulf
 // CHECK:           arith.addf
 // CHECK:         bufferization.materialize_in_destination %[[SUM]]
+// The optimizers update the parameters and their padding as one flat
+// tensor: fc.weight's 12 floats, 4 of padding, fc.bias's 3 and 13 more.
 // CHECK-LABEL: func.func @net_sgd_step(
 // CHECK-NOT:     with_input_grad
 // CHECK:         scf.forall
 // CHECK:           call @net_gradients_samples(
-// CHECK:         netc.sgd_update
+// CHECK:         %[[SP:.*]], %[[SM:.*]] = netc.sgd_update {{.*}} : tensor<32xf32>, f32
+// CHECK-NEXT:    tensor.insert_slice %[[SP]] into %{{.*}}[0] [32] [1]
+// CHECK-NEXT:    tensor.insert_slice %[[SM]] into %{{.*}}[0] [32] [1]
+// CHECK-NOT:     netc.sgd_update
 // CHECK-LABEL: func.func @net_adam_step(
 // CHECK-NOT:     with_input_grad
 // CHECK:         call @net_gradients_samples(
-// CHECK:         netc.adam_update
+// CHECK:         netc.adam_update {{.*}} : tensor<32xf32>, f32
+// CHECK-NOT:     netc.adam_update
 // CHECK-NOT:     func.func private @net_train
 
 // Dropout's masks are drawn per element of the whole batch: its batch runs
@@ -113,6 +119,18 @@
 // CHECK-NOT:     scf.forall
 // CHECK:         call @big_net_gradients_samples(
 // CHECK:         netc.sgd_update
+
+// Buffers (batch norm's running statistics) take their new values from the
+// gradients function; the trained parameters on either side of them are
+// updated as two runs.
+// CHECK-LABEL: func.func @bn_net_sgd_step(
+// CHECK:         %[[MEAN:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[32] [3] [1]
+// CHECK-NEXT:    %[[VAR:.*]] = tensor.insert_slice %{{.*}} into %[[MEAN]][48] [3] [1]
+// CHECK:         %[[P1:.*]], %{{.*}} = netc.sgd_update {{.*}} : tensor<32xf32>, f32
+// CHECK-NEXT:    %[[FC1:.*]] = tensor.insert_slice %[[P1]] into %[[VAR]][0] [32] [1]
+// CHECK:         %[[P2:.*]], %{{.*}} = netc.sgd_update {{.*}} : tensor<32xf32>, f32
+// CHECK-NEXT:    tensor.insert_slice %[[P2]] into %[[FC1]][64] [32] [1]
+// CHECK-NOT:     netc.sgd_update
 
 func.func @net(%x: tensor<?x4xf32>,
                %w: tensor<3x4xf32> {netc.param = "fc.weight"},
@@ -138,4 +156,19 @@ func.func @big_net(%x: tensor<?x4096xf32>,
     attributes {netc.model, netc.loss = "cross_entropy"} {
   %0 = netc.linear %x, %w, %b : (tensor<?x4096xf32>, tensor<2048x4096xf32>, tensor<2048xf32>) -> tensor<?x2048xf32>
   return %0 : tensor<?x2048xf32>
+}
+
+func.func @bn_net(%x: tensor<?x4xf32>,
+                  %w1: tensor<3x4xf32> {netc.param = "fc1.weight"},
+                  %b1: tensor<3xf32> {netc.param = "fc1.bias"},
+                  %m: tensor<3xf32> {netc.param = "bn.running_mean"},
+                  %v: tensor<3xf32> {netc.param = "bn.running_var"},
+                  %w2: tensor<2x3xf32> {netc.param = "fc2.weight"},
+                  %b2: tensor<2xf32> {netc.param = "fc2.bias"}) -> tensor<?x2xf32>
+    attributes {netc.model, netc.loss = "cross_entropy"} {
+  %0 = netc.linear %x, %w1, %b1 : (tensor<?x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  %1 = netc.batch_norm %0, %m, %v {eps = 1.0e-05 : f32, momentum = 0.1 : f32}
+       : (tensor<?x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  %2 = netc.linear %1, %w2, %b2 : (tensor<?x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  return %2 : tensor<?x2xf32>
 }
