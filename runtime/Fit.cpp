@@ -121,8 +121,10 @@ static netc_status testAccuracy(netc_trainer &trainer,
             options.test, buffers.testIds.get() + begin, count, options.mean,
             options.stddev, buffers.images.get(), buffers.labels.get()))
       return status;
-    trainer.entry.forward(trainer.params.get(), buffers.images.get(),
-                          buffers.outputs.get(), count);
+    if (int status =
+            trainer.entry.forward(trainer.params.get(), buffers.images.get(),
+                                  buffers.outputs.get(), count))
+      return static_cast<netc_status>(status);
     for (int64_t i = 0; i < count; ++i)
       correct += argmax(buffers.outputs.get() + i * outputNumel, outputNumel) ==
                  buffers.labels[i];

@@ -62,6 +62,11 @@ const char *netc_status_string(int status) {
 
 const char *netc_last_error(void) { return lastError.c_str(); }
 
+int netc_entry_point_error(int status, const char *message) {
+  setError(static_cast<netc_status>(status), "%s", message);
+  return status;
+}
+
 /// How many bytes of a file's text a message quotes.
 static constexpr size_t kExcerptBytes = 60;
 

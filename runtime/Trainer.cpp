@@ -87,6 +87,7 @@ netc_status netc_trainer_step(netc_trainer *trainer, const float *input,
   int64_t step = trainer->step + 1;
   uint64_t seed = netc_seed_derive(trainer->seed, static_cast<uint64_t>(step));
   float value = NAN;
+  int status;
   if (o.kind == NETC_OPTIMIZER_SGD) {
     float hparams[NETC_SGD_HPARAMS];
     hparams[NETC_SGD_LR] = static_cast<float>(o.lr);
@@ -97,9 +98,11 @@ netc_status netc_trainer_step(netc_trainer *trainer, const float *input,
     bool withMomentum = o.momentum != 0;
     hparams[NETC_SGD_FIRST_STEP] =
         withMomentum && !trainer->momentumStarted ? 1.0f : 0.0f;
-    trainer->entry.sgd_step(trainer->params.get(), trainer->state1.get(), input,
-                            target, batch, seed, hparams, &value);
-    trainer->momentumStarted |= withMomentum;
+    status =
+        trainer->entry.sgd_step(trainer->params.get(), trainer->state1.get(),
+                                input, target, batch, seed, hparams, &value);
+    if (status == NETC_OK)
+      trainer->momentumStarted |= withMomentum;
   } else {
     // torch: bias_correction = 1 - beta ** step, in Python floats.
     double t = static_cast<double>(step);
@@ -114,10 +117,14 @@ netc_status netc_trainer_step(netc_trainer *trainer, const float *input,
         static_cast<float>(1.0 - std::pow(o.beta1, t));
     hparams[NETC_ADAM_BIAS_CORRECTION2] =
         static_cast<float>(1.0 - std::pow(o.beta2, t));
-    trainer->entry.adam_step(trainer->params.get(), trainer->state1.get(),
-                             trainer->state2.get(), input, target, batch, seed,
-                             hparams, &value);
+    status = trainer->entry.adam_step(
+        trainer->params.get(), trainer->state1.get(), trainer->state2.get(),
+        input, target, batch, seed, hparams, &value);
   }
+  // The entry point refused the step and said why (netc_last_error); the
+  // step did not happen.
+  if (status != NETC_OK)
+    return static_cast<netc_status>(status);
   trainer->step = step;
   if (loss)
     *loss = value;

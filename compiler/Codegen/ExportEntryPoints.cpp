@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "netc/Codegen/EntryPointABI.h"
 #include "netc/Codegen/Outlining.h"
 #include "netc/Codegen/Passes.h"
 #include "netc/Dialect/ModelSignature.h"
@@ -80,7 +81,24 @@ public:
     return entry;
   }
 
+  /// Creates the exported function `entryPoint` of the model (its target
+  /// pointer to `targetElement`), marked for netc-guard-entry-points.
+  func::FuncOp create(const EntryPointABI &entryPoint, Type targetElement) {
+    SmallVector<Type> arguments;
+    for (const ABIArgument &argument : entryPoint.arguments)
+      arguments.push_back(getABIArgumentType(b, argument, targetElement));
+    func::FuncOp function = create(entryPoint.symbol(sig.name), arguments,
+                                   entryPoint.index("batch"));
+    function->setAttr(kEntryPointAttrName, b.getStringAttr(entryPoint.suffix));
+    function->setAttr(kParamFloatsAttrName,
+                      b.getI64IntegerAttr(sig.paramFloats));
+    abi = &entryPoint;
+    return function;
+  }
+
   Value arg(unsigned i) { return body->getArgument(i); }
+  /// The exported function's argument `name`.
+  Value arg(StringRef name) { return arg(abi->index(name)); }
 
   /// Views the pointer argument `pointer` as a contiguous row-major memref of
   /// `shape` (element type `elementType`), whose first dimension may be the
@@ -252,6 +270,8 @@ public:
   const ModelSignature &sig;
   ModuleOp module;
   Block *body = nullptr;
+  /// The exported function being built, if it is one.
+  const EntryPointABI *abi = nullptr;
   Value batch;
 
 private:
@@ -320,8 +340,7 @@ static void buildForward(OpBuilder &b, func::FuncOp model,
                          const ModelSignature &sig) {
   func::FuncOp samples = buildForwardSamples(b, model, sig);
   EntryPointBuilder e(b, model, sig);
-  Type f32 = pointerTo(b.getF32Type());
-  e.create(sig.name + "_forward", {f32, f32, f32, b.getI64Type()}, 3);
+  e.create(getEntryPointABI("forward"), Type());
   Location loc = e.loc;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
@@ -341,7 +360,7 @@ static void buildForward(OpBuilder &b, func::FuncOp model,
   auto callSamples = [&](Value count, Value first) {
     auto call = func::CallOp::create(
         b, loc, samples,
-        ValueRange{e.arg(0), e.arg(1), e.arg(2),
+        ValueRange{e.arg("params"), e.arg("input"), e.arg("output"),
                    arith::IndexCastOp::create(b, loc, i64, count),
                    arith::IndexCastOp::create(b, loc, i64, first)});
     // One copy of the forward pass, not one per call.
@@ -624,10 +643,9 @@ struct TrainingCall {
 };
 } // namespace
 
-/// The gradients and loss of the entry point's batch (pointer arguments
-/// `paramsArg` to the packed parameters, `inputArg`, `targetArg`, seed
-/// `seedArg`), and with `inputGradArg` its input gradient written there
-/// where `wantInputGrad`.
+/// The gradients and loss of the exported function's batch (its arguments
+/// `params`, `input`, `target` and `seed`), and, where `wantInputGrad` is
+/// given and true, its input gradient written to `input_grad`.
 ///
 /// The batch is cut into contiguous ranges of at most 16 samples, as many
 /// as the ranges' gradients fit in 64 MiB (one range where the samples are
@@ -641,10 +659,7 @@ struct TrainingCall {
 /// shared out among the threads.
 static TrainingCall computeGradients(EntryPointBuilder &e,
                                      const GradientFunctions &functions,
-                                     unsigned paramsArg, unsigned inputArg,
-                                     unsigned targetArg, unsigned seedArg,
-                                     std::optional<unsigned> inputGradArg,
-                                     Value wantInputGrad) {
+                                     Value wantInputGrad = Value()) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   const ModelSignature &sig = e.sig;
@@ -668,16 +683,16 @@ static TrainingCall computeGradients(EntryPointBuilder &e,
   auto callSamples = [&](Value count, Value first, Value slot,
                          Value inputGradWeight) {
     auto call = [&](func::FuncOp samples, bool withInputGrad) {
-      SmallVector<Value> operands{e.arg(paramsArg), e.arg(inputArg),
-                                  e.arg(targetArg), e.arg(seedArg),
-                                  partialsPointer,  lossesPointer};
+      SmallVector<Value> operands{e.arg("params"), e.arg("input"),
+                                  e.arg("target"), e.arg("seed"),
+                                  partialsPointer, lossesPointer};
       if (withInputGrad)
-        operands.append({e.arg(*inputGradArg), inputGradWeight});
+        operands.append({e.arg("input_grad"), inputGradWeight});
       for (Value v : {count, first, slot})
         operands.push_back(arith::IndexCastOp::create(b, loc, i64, v));
       func::CallOp::create(b, loc, samples, operands).setNoInline(true);
     };
-    if (!inputGradArg) {
+    if (!wantInputGrad) {
       call(functions.samples, false);
       return;
     }
@@ -809,43 +824,35 @@ static TrainingCall computeGradients(EntryPointBuilder &e,
   return result;
 }
 
-/// `void <m>_backward(const float *params, const float *input,
-/// const T *target, int64_t batch, uint64_t seed, float *grads, float *loss,
-/// float *input_grad)`; `input_grad` may be NULL.
+/// `<m>_backward` (EntryPointABI): the gradients into `grads`, and into
+/// `input_grad` unless it is NULL.
 static void buildBackward(OpBuilder &b, const GradientFunctions &functions,
                           const ModelSignature &sig, Type targetElement) {
   EntryPointBuilder e(b, functions.samples, sig);
-  Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
-  e.create(sig.name + "_backward",
-           {f32, f32, pointerTo(targetElement), i64, i64, f32, f32, f32}, 3);
+  e.create(getEntryPointABI("backward"), targetElement);
   // The input gradient is computed and written only where the caller asks
   // for it.
-  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, e.loc,
-                                                                 e.arg(7));
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(
+      b, e.loc, e.arg("input_grad"));
   Value zero = arith::ConstantIndexOp::create(b, e.loc, 0);
   Value wanted = arith::CmpIOp::create(b, e.loc, arith::CmpIPredicate::ne,
                                        address, zero);
-  TrainingCall t = computeGradients(e, functions, 0, 1, 2, 4, 7u, wanted);
-  e.write(t.packedResults, e.view(e.arg(5), {sig.paramFloats}));
-  e.write(t.loss, e.arg(6));
+  TrainingCall t = computeGradients(e, functions, wanted);
+  e.write(t.packedResults, e.view(e.arg("grads"), {sig.paramFloats}));
+  e.write(t.loss, e.arg("loss"));
   e.finish();
 }
 
-/// `void <m>_sgd_step(float *params, float *momentum, const float *input,
-/// const T *target, int64_t batch, uint64_t seed, const float *hparams,
-/// float *loss)`: one torch.optim.SGD step, in place.
+/// `<m>_sgd_step` (EntryPointABI): one torch.optim.SGD step, in place.
 static void buildSgdStep(OpBuilder &b, const GradientFunctions &functions,
                          const ModelSignature &sig, Type targetElement) {
   EntryPointBuilder e(b, functions.samples, sig);
-  Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
-  e.create(sig.name + "_sgd_step",
-           {f32, f32, f32, pointerTo(targetElement), i64, i64, f32, f32}, 4);
-  Value params = e.readPacked(e.arg(0));
-  Value momentum = e.readPacked(e.arg(1));
-  TrainingCall t =
-      computeGradients(e, functions, 0, 2, 3, 5, std::nullopt, Value());
+  e.create(getEntryPointABI("sgd_step"), targetElement);
+  Value params = e.readPacked(e.arg("params"));
+  Value momentum = e.readPacked(e.arg("momentum"));
+  TrainingCall t = computeGradients(e, functions);
   // lr, momentum, dampening, weight_decay, nesterov, first_step (netc.h).
-  SmallVector<Value> h = e.loadScalars(e.arg(6), 6);
+  SmallVector<Value> h = e.loadScalars(e.arg("hparams"), 6);
   Value newParams = e.packBuffers(params, t.paramResults);
   Value newMomentum = momentum;
   for (const PackedRange &range : trainedRanges(sig)) {
@@ -855,29 +862,24 @@ static void buildSgdStep(OpBuilder &b, const GradientFunctions &functions,
     newParams = e.insert(newParams, range, update.getNewParam());
     newMomentum = e.insert(newMomentum, range, update.getNewMomentumBuffer());
   }
-  e.write(newParams, e.view(e.arg(0), {sig.paramFloats}));
-  e.write(newMomentum, e.view(e.arg(1), {sig.paramFloats}));
-  e.write(t.loss, e.arg(7));
+  e.write(newParams, e.view(e.arg("params"), {sig.paramFloats}));
+  e.write(newMomentum, e.view(e.arg("momentum"), {sig.paramFloats}));
+  e.write(t.loss, e.arg("loss"));
   e.finish();
 }
 
-/// `void <m>_adam_step(float *params, float *exp_avg, float *exp_avg_sq,
-/// const float *input, const T *target, int64_t batch, uint64_t seed,
-/// const float *hparams, float *loss)`: one torch.optim.Adam/AdamW step.
+/// `<m>_adam_step` (EntryPointABI): one torch.optim.Adam/AdamW step, in
+/// place.
 static void buildAdamStep(OpBuilder &b, const GradientFunctions &functions,
                           const ModelSignature &sig, Type targetElement) {
   EntryPointBuilder e(b, functions.samples, sig);
-  Type f32 = pointerTo(b.getF32Type()), i64 = b.getI64Type();
-  e.create(sig.name + "_adam_step",
-           {f32, f32, f32, f32, pointerTo(targetElement), i64, i64, f32, f32},
-           5);
-  Value params = e.readPacked(e.arg(0));
-  Value expAvg = e.readPacked(e.arg(1));
-  Value expAvgSq = e.readPacked(e.arg(2));
-  TrainingCall t =
-      computeGradients(e, functions, 0, 3, 4, 6, std::nullopt, Value());
+  e.create(getEntryPointABI("adam_step"), targetElement);
+  Value params = e.readPacked(e.arg("params"));
+  Value expAvg = e.readPacked(e.arg("exp_avg"));
+  Value expAvgSq = e.readPacked(e.arg("exp_avg_sq"));
+  TrainingCall t = computeGradients(e, functions);
   // lr, beta1, beta2, eps, weight_decay, decoupled, bias corrections (netc.h).
-  SmallVector<Value> h = e.loadScalars(e.arg(7), 8);
+  SmallVector<Value> h = e.loadScalars(e.arg("hparams"), 8);
   Value newParams = e.packBuffers(params, t.paramResults);
   Value newExpAvg = expAvg, newExpAvgSq = expAvgSq;
   for (const PackedRange &range : trainedRanges(sig)) {
@@ -889,10 +891,10 @@ static void buildAdamStep(OpBuilder &b, const GradientFunctions &functions,
     newExpAvg = e.insert(newExpAvg, range, update.getNewExpAvg());
     newExpAvgSq = e.insert(newExpAvgSq, range, update.getNewExpAvgSq());
   }
-  e.write(newParams, e.view(e.arg(0), {sig.paramFloats}));
-  e.write(newExpAvg, e.view(e.arg(1), {sig.paramFloats}));
-  e.write(newExpAvgSq, e.view(e.arg(2), {sig.paramFloats}));
-  e.write(t.loss, e.arg(8));
+  e.write(newParams, e.view(e.arg("params"), {sig.paramFloats}));
+  e.write(newExpAvg, e.view(e.arg("exp_avg"), {sig.paramFloats}));
+  e.write(newExpAvgSq, e.view(e.arg("exp_avg_sq"), {sig.paramFloats}));
+  e.write(t.loss, e.arg("loss"));
   e.finish();
 }
 

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "netc/Codegen/HeaderEmitter.h"
+#include "netc/Codegen/EntryPointABI.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
@@ -76,6 +77,26 @@ static std::string commentSafe(StringRef text) {
   return safe;
 }
 
+/// The declaration of the entry point `suffix` (EntryPointABI): `int
+/// <name>_<suffix>(...);`, its parameters wrapped after `,` at 80 columns.
+static void emitPrototype(StringRef name, StringRef suffix, bool classification,
+                          llvm::raw_ostream &os) {
+  const EntryPointABI &abi = getEntryPointABI(suffix);
+  std::string line = "int " + abi.symbol(name) + "(";
+  for (auto [i, argument] : llvm::enumerate(abi.arguments)) {
+    std::string parameter = formatCParameter(argument, classification);
+    parameter += i + 1 == abi.arguments.size() ? ");" : ",";
+    if (line.size() + 1 + parameter.size() > 80 && line.back() == ',') {
+      os << line << "\n";
+      line = "   ";
+    }
+    if (line.back() != '(')
+      line += " ";
+    line += parameter;
+  }
+  os << line << "\n\n";
+}
+
 static StringRef cInitName(ParamInit init) {
   switch (init) {
   case ParamInit::Zeros:
@@ -93,8 +114,6 @@ static void emitTrainingApi(const ModelSignature &sig,
                             const TrainingSignature &training,
                             llvm::raw_ostream &os) {
   StringRef name = sig.name;
-  StringRef target = training.classification ? "const int32_t *labels"
-                                             : "const float *target";
   os << "/* ====== Training ======\n"
      << " * The training form of the model (batch statistics, dropout masks "
         "drawn from\n"
@@ -119,29 +138,24 @@ static void emitTrainingApi(const ModelSignature &sig,
   os << " * Optimizer state buffers (momentum, exp_avg, exp_avg_sq) are laid "
         "out like\n"
      << " * `params`, PARAM_BYTES each; the hparams arrays are\n"
-     << " * indexed by netc_sgd_hparam / netc_adam_hparam (netc.h). */\n\n"
+     << " * indexed by netc_sgd_hparam / netc_adam_hparam (netc.h). Each "
+        "returns NETC_OK,\n"
+     << " * or NETC_ERROR_INVALID_ARGUMENT for a negative batch or a NULL "
+        "pointer (the\n"
+     << " * batch's may be NULL at batch 0, input_grad always). */\n\n"
      << "/* Gradients of the loss into `grads` (PARAM_FLOATS; the slots of "
         "running\n"
      << " * statistics get their updated values) and, unless NULL, into "
         "`input_grad`\n"
-     << " * (batch * INPUT_FLOATS). */\n"
-     << "void " << name << "_backward(const float *params, const float *input,\n"
-     << "    " << target << ", int64_t batch, uint64_t seed, float *grads,\n"
-     << "    float *loss, float *input_grad);\n\n"
-     << "/* One torch.optim.SGD step, updating `params` and `momentum` in "
-        "place. */\n"
-     << "void " << name
-     << "_sgd_step(float *params, float *momentum, const float *input,\n"
-     << "    " << target << ", int64_t batch, uint64_t seed,\n"
-     << "    const float hparams[NETC_SGD_HPARAMS], float *loss);\n\n"
-     << "/* One torch.optim.Adam / AdamW step, updating `params`, `exp_avg` "
+     << " * (batch * INPUT_FLOATS). */\n";
+  emitPrototype(name, "backward", training.classification, os);
+  os << "/* One torch.optim.SGD step, updating `params` and `momentum` in "
+        "place. */\n";
+  emitPrototype(name, "sgd_step", training.classification, os);
+  os << "/* One torch.optim.Adam / AdamW step, updating `params`, `exp_avg` "
         "and\n"
-     << " * `exp_avg_sq` in place. */\n"
-     << "void " << name
-     << "_adam_step(float *params, float *exp_avg, float *exp_avg_sq,\n"
-     << "    const float *input, " << target << ", int64_t batch,\n"
-     << "    uint64_t seed, const float hparams[NETC_ADAM_HPARAMS], "
-        "float *loss);\n\n";
+     << " * `exp_avg_sq` in place. */\n";
+  emitPrototype(name, "adam_step", training.classification, os);
 
   // netc_model_entry_points holds steps whose target is `const void *`, so
   // that one trainer serves labels and float targets; adapters give the
@@ -151,13 +165,13 @@ static void emitTrainingApi(const ModelSignature &sig,
   std::string cast = training.classification ? "(const int32_t *)target"
                                              : "(const float *)target";
   os << "/* The entry points for netc_trainer_create (netc.h): */\n"
-     << "static inline void " << name << "_sgd_step_entry(float *params, "
+     << "static inline int " << name << "_sgd_step_entry(float *params, "
      << "float *momentum,\n    " << rest << ") {\n"
-     << "  " << name << "_sgd_step(params, momentum, input, " << cast
-     << ", batch, seed, hparams,\n      loss);\n}\n\n"
-     << "static inline void " << name << "_adam_step_entry(float *params, "
+     << "  return " << name << "_sgd_step(params, momentum, input, " << cast
+     << ", batch, seed,\n      hparams, loss);\n}\n\n"
+     << "static inline int " << name << "_adam_step_entry(float *params, "
      << "float *exp_avg,\n    float *exp_avg_sq, " << rest << ") {\n"
-     << "  " << name << "_adam_step(params, exp_avg, exp_avg_sq, input, "
+     << "  return " << name << "_adam_step(params, exp_avg, exp_avg_sq, input, "
      << cast << ",\n      batch, seed, hparams, loss);\n}\n\n"
      << "static const netc_model_entry_points " << name
      << "_entry_points = {\n    " << name << "_forward, " << name
@@ -234,12 +248,13 @@ void mlir::netc::emitHeader(const ModelSignature &sig,
         "threads\n"
      << " * (netc_set_num_threads) share the batch out, in ranges of at most "
         "16\n"
-     << " * samples; a batch of 0 or less does nothing. Safe to call from "
-        "several\n"
-     << " * threads at once. */\n"
-     << "void " << name
-     << "_forward(const float *params, const float *input, float *output,\n"
-     << "    int64_t batch);\n\n";
+     << " * samples. Safe to call from several threads at once. Returns "
+        "NETC_OK, or\n"
+     << " * NETC_ERROR_INVALID_ARGUMENT (netc_last_error says why) for a "
+        "negative\n"
+     << " * batch or a NULL pointer (input and output may be NULL at batch "
+        "0). */\n";
+  emitPrototype(name, "forward", /*classification=*/false, os);
   if (training)
     emitTrainingApi(sig, *training, os);
 

@@ -19,8 +19,8 @@
 using namespace mlir;
 using namespace mlir::netc;
 
-using BackwardFn = void (*)(const float *, const float *, const void *,
-                            int64_t, uint64_t, float *, float *, float *);
+using BackwardFn = int (*)(const float *, const float *, const void *, int64_t,
+                           uint64_t, float *, float *, float *);
 
 namespace {
 /// A linked model with its backward entry point and one batch of data.
@@ -32,6 +32,8 @@ struct BackwardRun {
   std::vector<int32_t> labels;
   int64_t batch = 0;
   uint64_t seed = 0;
+  /// Why the backward entry point refused a run, if it did.
+  std::string refused;
 
   const void *target() const {
     return model->training().classification
@@ -47,8 +49,10 @@ struct BackwardRun {
       grads = scratch.data();
     }
     float loss = 0;
-    backward(params.get(), input.data(), target(), batch, seed, grads, &loss,
-             inputGrad);
+    if (backward(params.get(), input.data(), target(), batch, seed, grads,
+                 &loss, inputGrad) != NETC_OK &&
+        refused.empty())
+      refused = netc_last_error();
     return loss;
   }
 };
@@ -101,6 +105,8 @@ LogicalResult mlir::netc::gradModel(ModuleOp module,
   std::vector<float> grads(run->model->info().param_floats);
   std::vector<float> inputGrad(run->input.size());
   float loss = run->run(grads.data(), inputGrad.data());
+  if (!run->refused.empty())
+    return emitError(loc) << run->refused;
   llvm::outs() << "loss: " << llvm::format("%.9g", loss) << "\n";
   if (netc_params_save_safetensors(&run->model->info(),
                                    options.outputPath.c_str(),
@@ -158,6 +164,8 @@ LogicalResult mlir::netc::gradCheckModel(ModuleOp module,
   std::vector<float> grads(model.info().param_floats);
   std::vector<float> inputGrad(run->input.size());
   run->run(grads.data(), inputGrad.data());
+  if (!run->refused.empty())
+    return emitError(loc) << run->refused;
 
   // Central differences of the f32 loss; an element passes when it agrees
   // with the gradient to a relative tolerance plus an absolute one of 1% of

@@ -1,6 +1,7 @@
 //===- LinkedModel.cpp - A compiled model linked into this process --------===//
 
 #include "netc/Driver/LinkedModel.h"
+#include "netc/Codegen/EntryPointABI.h"
 #include "netc/Driver/Driver.h"
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -95,7 +96,7 @@ FailureOr<std::unique_ptr<LinkedModel>> LinkedModel::create(ModuleOp module,
 }
 
 FailureOr<void *> LinkedModel::lookupAddress(StringRef suffix, Location loc) {
-  auto address = jit->lookup(sig.name + "_" + suffix.str());
+  auto address = jit->lookup(getEntryPointABI(suffix).symbol(sig.name));
   if (!address) {
     emitError(loc, "cannot find the compiled entry point: ")
         << llvm::toString(address.takeError());

@@ -77,9 +77,12 @@ LogicalResult mlir::netc::runModel(ModuleOp module, const RunOptions &options) {
   llvm::append_range(outputShape, sig->outputShape);
   std::vector<float> output(ShapedType::getNumElements(outputShape));
   auto start = std::chrono::steady_clock::now();
-  (*forward)(params.get(), input->values.data(), output.data(), batch);
+  int status =
+      (*forward)(params.get(), input->values.data(), output.data(), batch);
   std::chrono::duration<double> elapsed =
       std::chrono::steady_clock::now() - start;
+  if (status != NETC_OK)
+    return emitError(loc) << netc_last_error();
 
   if (options.outputPath.empty()) {
     printSummary(*sig, options, batch, elapsed.count(), output);

@@ -131,6 +131,9 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   // Thread tiles become OpenMP parallel loops (libomp at run time).
   pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createConvertSCFToOpenMPPass());
+  // The exported functions check their arguments and return a status
+  // (EntryPointABI.h); each calls its computation once the checks pass.
+  pm.addPass(createNetcGuardEntryPoints());
   // At batch 1 a thread loop has one iteration: run it on the calling
   // thread rather than wake the others.
   pm.addNestedPass<func::FuncOp>(createNetcSerializeSingleIterationLoops());

@@ -71,6 +71,11 @@ NETC_API const char *netc_status_string(int status);
  * file, and why. Valid until the next netc call on this thread. */
 NETC_API const char *netc_last_error(void);
 
+/* For compiled models: records `message` (a C string) as this thread's last
+ * error and returns `status`. An entry point calls it when it refuses its
+ * arguments. */
+NETC_API int netc_entry_point_error(int status, const char *message);
+
 /* ====== Threads ====== */
 
 /* Generated code runs its batch and channel loops on LLVM's OpenMP runtime
@@ -326,18 +331,22 @@ NETC_API netc_status netc_dataset_get_batch(const netc_dataset *dataset,
  * the model's name; the target is `const int32_t *labels` (N) for a model
  * trained with cross entropy, `const float *target` (N, *output) for mse):
  *
- *   void m_forward(const float *params, const float *input, float *output,
- *                  int64_t batch);
- *   void m_backward(const float *params, const float *input,
- *                   const void *target, int64_t batch, uint64_t seed,
- *                   float *grads, float *loss, float *input_grad);
- *   void m_sgd_step(float *params, float *momentum, const float *input,
- *                   const void *target, int64_t batch, uint64_t seed,
- *                   const float *hparams, float *loss);
- *   void m_adam_step(float *params, float *exp_avg, float *exp_avg_sq,
- *                    const float *input, const void *target, int64_t batch,
- *                    uint64_t seed, const float *hparams, float *loss);
+ *   int m_forward(const float *params, const float *input, float *output,
+ *                 int64_t batch);
+ *   int m_backward(const float *params, const float *input,
+ *                  const void *target, int64_t batch, uint64_t seed,
+ *                  float *grads, float *loss, float *input_grad);
+ *   int m_sgd_step(float *params, float *momentum, const float *input,
+ *                  const void *target, int64_t batch, uint64_t seed,
+ *                  const float *hparams, float *loss);
+ *   int m_adam_step(float *params, float *exp_avg, float *exp_avg_sq,
+ *                   const float *input, const void *target, int64_t batch,
+ *                   uint64_t seed, const float *hparams, float *loss);
  *
+ * Each returns a netc_status: NETC_OK, or NETC_ERROR_INVALID_ARGUMENT
+ * without computing anything when a pointer is NULL (only `input_grad` may
+ * be) or the batch is negative; netc_last_error then names the function
+ * and the argument. A batch of 0 computes nothing and returns NETC_OK.
  * All run the training form of the model (batch statistics, dropout masks
  * drawn from `seed`). `grads`, `momentum`, `exp_avg` and `exp_avg_sq` are laid
  * out like `params`; in `grads` (and after a step, in `params`) the slot of a
@@ -370,17 +379,17 @@ typedef enum netc_adam_hparam {
   NETC_ADAM_HPARAMS
 } netc_adam_hparam;
 
-typedef void (*netc_forward_fn)(const float *params, const float *input,
-                                float *output, int64_t batch);
-typedef void (*netc_sgd_step_fn)(float *params, float *momentum,
-                                 const float *input, const void *target,
-                                 int64_t batch, uint64_t seed,
-                                 const float *hparams, float *loss);
-typedef void (*netc_adam_step_fn)(float *params, float *exp_avg,
-                                  float *exp_avg_sq, const float *input,
-                                  const void *target, int64_t batch,
-                                  uint64_t seed, const float *hparams,
-                                  float *loss);
+typedef int (*netc_forward_fn)(const float *params, const float *input,
+                               float *output, int64_t batch);
+typedef int (*netc_sgd_step_fn)(float *params, float *momentum,
+                                const float *input, const void *target,
+                                int64_t batch, uint64_t seed,
+                                const float *hparams, float *loss);
+typedef int (*netc_adam_step_fn)(float *params, float *exp_avg,
+                                 float *exp_avg_sq, const float *input,
+                                 const void *target, int64_t batch,
+                                 uint64_t seed, const float *hparams,
+                                 float *loss);
 
 /* ====== Training: optimizer options ======
  *
@@ -518,7 +527,9 @@ NETC_API void netc_trainer_free(netc_trainer *trainer);
  * and `*loss` (may be NULL) receives the batch's loss (its mean or sum, as
  * the model's loss reduction). A NaN or infinite loss returns
  * NETC_ERROR_DIVERGED: the step has happened (and the parameters are likely
- * ruined), so restore a checkpoint to go on. */
+ * ruined), so restore a checkpoint to go on. A status other than NETC_OK
+ * that the compiled step returns is returned as it is (netc_last_error has
+ * the step's message), and the step did not happen. */
 NETC_API netc_status netc_trainer_step(netc_trainer *trainer,
                                        const float *input, const void *target,
                                        int64_t batch, float *loss);

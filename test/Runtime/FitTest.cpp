@@ -98,13 +98,14 @@ std::vector<uint32_t> paramBits(netc_trainer *trainer) {
 }
 
 /// A forward that predicts class (first pixel) % 3 with a one-hot row.
-void firstPixelForward(const float *, const float *input, float *output,
-                       int64_t batch) {
+int firstPixelForward(const float *, const float *input, float *output,
+                      int64_t batch) {
   for (int64_t i = 0; i < batch; ++i) {
     long pixel = std::lround(input[i * kPixels] * 255);
     for (int c = 0; c < kClasses; ++c)
       output[i * kClasses + c] = c == pixel % kClasses ? 1.0f : -1.0f;
   }
+  return NETC_OK;
 }
 } // namespace
 

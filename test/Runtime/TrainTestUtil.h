@@ -48,6 +48,9 @@ struct FakeModel {
   std::vector<StepCall> calls;
   /// The call (from 0) whose loss is reported as NaN; -1 for none.
   int nanAtCall = -1;
+  /// Refuse the next step as a compiled step refuses a NULL pointer: no
+  /// call recorded, NETC_ERROR_INVALID_ARGUMENT.
+  bool refuseNext = false;
 };
 inline FakeModel &fakeModel() {
   static FakeModel model;
@@ -107,9 +110,20 @@ inline float recordCall(const float *hparams, int count, uint64_t seed,
 }
 
 /// torch.optim.SGD's update on the linear model.
-inline void linearSgdStep(float *params, float *momentum, const float *input,
-                          const void *target, int64_t batch, uint64_t seed,
-                          const float *h, float *loss) {
+/// Whether to refuse this step (FakeModel::refuseNext), and the status.
+inline int refusal(const char *step) {
+  if (!fakeModel().refuseNext)
+    return NETC_OK;
+  fakeModel().refuseNext = false;
+  std::string message = std::string(step) + ": input is NULL";
+  return netc_entry_point_error(NETC_ERROR_INVALID_ARGUMENT, message.c_str());
+}
+
+inline int linearSgdStep(float *params, float *momentum, const float *input,
+                         const void *target, int64_t batch, uint64_t seed,
+                         const float *h, float *loss) {
+  if (int status = refusal("linear_sgd_step"))
+    return status;
   float grad[16];
   float value = linearLossAndGrad(
       params, input, static_cast<const int32_t *>(target), batch, grad);
@@ -127,13 +141,15 @@ inline void linearSgdStep(float *params, float *momentum, const float *input,
     }
     params[k] -= h[NETC_SGD_LR] * g;
   }
+  return NETC_OK;
 }
 
 /// torch.optim.Adam/AdamW's update on the linear model.
-inline void linearAdamStep(float *params, float *expAvg, float *expAvgSq,
-                           const float *input, const void *target,
-                           int64_t batch, uint64_t seed, const float *h,
-                           float *loss) {
+inline int linearAdamStep(float *params, float *expAvg, float *expAvgSq,
+                          const float *input, const void *target, int64_t batch,
+                          uint64_t seed, const float *h, float *loss) {
+  if (int status = refusal("linear_adam_step"))
+    return status;
   float grad[16];
   float value = linearLossAndGrad(
       params, input, static_cast<const int32_t *>(target), batch, grad);
@@ -153,13 +169,15 @@ inline void linearAdamStep(float *params, float *expAvg, float *expAvgSq,
     params[k] -=
         h[NETC_ADAM_LR] / h[NETC_ADAM_BIAS_CORRECTION1] * expAvg[k] / denom;
   }
+  return NETC_OK;
 }
 
 /// The linear model's forward.
-inline void linearForward(const float *params, const float *input,
-                          float *output, int64_t batch) {
+inline int linearForward(const float *params, const float *input, float *output,
+                         int64_t batch) {
   for (int64_t i = 0; i < batch; ++i)
     linearLogits(params, input + i * kPixels, output + i * kClasses);
+  return NETC_OK;
 }
 
 inline const netc_model_entry_points kLinearEntry = {
@@ -174,24 +192,27 @@ inline const netc_model_info kParameterless = {
 /// log(3): the cross entropy of equal logits over kClasses classes.
 inline const float kUniformLoss = std::log(3.0f);
 
-inline void parameterlessSgdStep(float *, float *momentum, const float *input,
-                                 const void *target, int64_t batch,
-                                 uint64_t seed, const float *h, float *loss) {
+inline int parameterlessSgdStep(float *, float *momentum, const float *input,
+                                const void *target, int64_t batch,
+                                uint64_t seed, const float *h, float *loss) {
   *loss = recordCall(h, NETC_SGD_HPARAMS, seed, input, target, batch, momentum,
                      kUniformLoss, 0);
+  return NETC_OK;
 }
 
-inline void parameterlessAdamStep(float *, float *expAvg, float *,
-                                  const float *input, const void *target,
-                                  int64_t batch, uint64_t seed, const float *h,
-                                  float *loss) {
+inline int parameterlessAdamStep(float *, float *expAvg, float *,
+                                 const float *input, const void *target,
+                                 int64_t batch, uint64_t seed, const float *h,
+                                 float *loss) {
   *loss = recordCall(h, NETC_ADAM_HPARAMS, seed, input, target, batch, expAvg,
                      kUniformLoss, 0);
+  return NETC_OK;
 }
 
-inline void parameterlessForward(const float *, const float *, float *output,
-                                 int64_t batch) {
+inline int parameterlessForward(const float *, const float *, float *output,
+                                int64_t batch) {
   std::fill(output, output + batch * kClasses, 0.0f);
+  return NETC_OK;
 }
 
 inline const netc_model_entry_points kParameterlessEntry = {

@@ -180,6 +180,33 @@ TEST_F(Trainer, NonFiniteLossIsDiverged) {
   EXPECT_EQ(netc_trainer_step_count(trainer.get()), 2);
 }
 
+TEST_F(Trainer, RefusedStepIsReturnedAndDoesNotCount) {
+  netc_optimizer_options options =
+      netc_optimizer_options_default(NETC_OPTIMIZER_SGD);
+  options.momentum = 0.9;
+  TrainerPtr trainer = makeTrainer(options);
+  fakeModel().refuseNext = true;
+  float loss = 0;
+  EXPECT_EQ(netc_trainer_step(trainer.get(), kInput, kLabels, 2, &loss),
+            NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(netc_last_error(), "linear_sgd_step: input is NULL");
+  EXPECT_EQ(netc_trainer_step_count(trainer.get()), 0);
+  // The momentum buffer has not started: the next step is still the first.
+  runSteps(trainer.get(), 1);
+  ASSERT_EQ(fakeModel().calls.size(), 1u);
+  EXPECT_EQ(fakeModel().calls[0].hparams[NETC_SGD_FIRST_STEP], 1.0f);
+  EXPECT_EQ(fakeModel().calls[0].seed, netc_seed_derive(7, 1));
+
+  netc_optimizer_options adam =
+      netc_optimizer_options_default(NETC_OPTIMIZER_ADAM);
+  TrainerPtr adamTrainer = makeTrainer(adam);
+  fakeModel().refuseNext = true;
+  EXPECT_EQ(netc_trainer_step(adamTrainer.get(), kInput, kLabels, 2, &loss),
+            NETC_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(netc_last_error(), "linear_adam_step: input is NULL");
+  EXPECT_EQ(netc_trainer_step_count(adamTrainer.get()), 0);
+}
+
 TEST_F(Trainer, SetOptionsChecksAndKeepsTheKind) {
   TrainerPtr trainer =
       makeTrainer(netc_optimizer_options_default(NETC_OPTIMIZER_SGD));

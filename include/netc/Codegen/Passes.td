@@ -7,13 +7,15 @@ include "mlir/Pass/PassBase.td"
 def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
   let summary = "Wrap each model in C-callable entry points";
   let description = [{
-    For every `func.func` marked `netc.model`, adds the public function
+    For every `func.func` marked `netc.model`, adds the function
     `@<name>_forward(%params, %input, %output : memref<f32>, %batch : i64)`
-    that the generated C header declares as
+    (its arguments as EntryPointABI.h lists them; marked `netc.entry_point`
+    for netc-guard-entry-points, which exports it returning a status) that
+    the generated C header declares as
 
     ```c
-    void <name>_forward(const float *params, const float *input,
-                        float *output, int64_t batch);
+    int <name>_forward(const float *params, const float *input,
+                       float *output, int64_t batch);
     ```
 
     It splits the batch into ranges of samples (at least one per thread,
@@ -319,6 +321,44 @@ def NetcOutlineSegments : Pass<"netc-outline-segments", "ModuleOp"> {
     Option<"opsPerSegment", "ops-per-segment", "unsigned", "64",
            "Top-level ops per segment (those recomputed not counted)">,
   ];
+}
+
+def NetcGuardEntryPoints : Pass<"netc-guard-entry-points", "ModuleOp"> {
+  let summary = "Export each entry point as a function that checks its "
+                "arguments and returns a status";
+  let description = [{
+    netc-export-entry-points builds each function the C ABI exports
+    (EntryPointABI.h) as a void function marked `netc.entry_point`. This
+    pass renames it `<name>.body`, private, and exports in its place
+    `int32_t <name>(...)`, which returns a netc_status: with a pointer
+    argument NULL (other than one the ABI marks optional) or a negative
+    batch, NETC_ERROR_INVALID_ARGUMENT, after reporting through the
+    runtime's `netc_entry_point_error(status, message)` (which sets
+    netc_last_error) a message that names the function and the argument;
+    otherwise it calls the body and returns NETC_OK.
+
+    ```mlir
+    func.func @net_forward(%params: memref<f32>, %input: memref<f32>,
+                           %output: memref<f32>, %batch: i64) -> i32
+        attributes {llvm.bareptr} {
+      %0 = memref.extract_aligned_pointer_as_index %params : memref<f32> -> index
+      %1 = arith.cmpi eq, %0, %c0 : index
+      cf.cond_br %1, ^bb1, ^bb2
+    ^bb1:
+      %msg = llvm.mlir.addressof @netc_message_net_forward_params : !llvm.ptr
+      %s = call @netc_entry_point_error(%c5_i32, %msg) : (i32, !llvm.ptr) -> i32
+      return %s : i32
+      ...
+    ^bbN:
+      call @net_forward.body(%params, %input, %output, %batch) : (...) -> ()
+      return %c0_i32 : i32
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def NetcLowerStridedCopies : Pass<"netc-lower-strided-copies", "func::FuncOp"> {
