@@ -46,10 +46,10 @@ const ABIArgument kAdamStep[] = {{"params", T::Floats, E::Parameters},
                                  {"hparams", T::AdamHparams, E::Fixed},
                                  {"loss", T::Floats, E::Fixed}};
 
-const EntryPointABI kEntryPoints[] = {{"forward", kForward},
-                                      {"backward", kBackward},
-                                      {"sgd_step", kSgdStep},
-                                      {"adam_step", kAdamStep}};
+const EntryPointABI kEntryPoints[] = {{"forward", kForward, /*minBatch=*/0},
+                                      {"backward", kBackward, 1},
+                                      {"sgd_step", kSgdStep, 1},
+                                      {"adam_step", kAdamStep, 1}};
 } // namespace
 
 unsigned EntryPointABI::index(StringRef name) const {

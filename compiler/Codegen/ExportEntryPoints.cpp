@@ -92,6 +92,12 @@ public:
     function->setAttr(kEntryPointAttrName, b.getStringAttr(entryPoint.suffix));
     function->setAttr(kParamFloatsAttrName,
                       b.getI64IntegerAttr(sig.paramFloats));
+    int64_t sampleFloats =
+        std::max(ShapedType::getNumElements(sig.inputShape),
+                 ShapedType::getNumElements(sig.outputShape));
+    function->setAttr(
+        kSampleBytesAttrName,
+        b.getI64IntegerAttr(sampleFloats * int64_t(sizeof(float))));
     abi = &entryPoint;
     return function;
   }

@@ -16,6 +16,8 @@
 
 #include "netc-c/netc.h"
 
+#include <limits>
+
 namespace mlir::netc {
 #define GEN_PASS_DEF_NETCGUARDENTRYPOINTS
 #include "netc/Codegen/Passes.h.inc"
@@ -48,13 +50,16 @@ public:
         const EntryPointABI &abi)
       : b(b), module(module), body(body), abi(abi), loc(body.getLoc()) {}
 
-  void build() {
+  /// `maxBatch`: the most samples whose buffers' sizes in bytes fit in 64
+  /// bits.
+  void build(int64_t maxBatch) {
     std::string name = body.getSymName().str();
     auto paramFloats = body->getAttrOfType<IntegerAttr>(kParamFloatsAttrName);
     body.setSymName(name + ".body");
     body.setPrivate();
-    body->removeAttr(kEntryPointAttrName);
-    body->removeAttr(kParamFloatsAttrName);
+    for (StringRef attr :
+         {kEntryPointAttrName, kParamFloatsAttrName, kSampleBytesAttrName})
+      body->removeAttr(attr);
 
     b.setInsertionPointAfter(body);
     FunctionType type = body.getFunctionType();
@@ -67,9 +72,23 @@ public:
 
     Value batch = entry->getArgument(abi.index("batch"));
     Value none = arith::ConstantIntOp::create(b, loc, batch.getType(), 0);
+    Value least = abi.minBatch ? arith::ConstantIntOp::create(
+                                     b, loc, batch.getType(), abi.minBatch)
+                               : none;
     refuseIf(
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, batch, none),
-        name, "batch is negative");
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, batch, least),
+        name, abi.minBatch ? "batch is less than 1" : "batch is negative");
+    // Larger batches would wrap the sizes of their buffers around.
+    if (maxBatch < std::numeric_limits<int64_t>::max()) {
+      Value most =
+          arith::ConstantIntOp::create(b, loc, batch.getType(), maxBatch);
+      refuseIf(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, batch, most),
+          name,
+          "batch is over " + std::to_string(maxBatch) +
+              ", the most samples whose buffers' sizes fit in 64 "
+              "bits");
+    }
     // A pointer to nothing (no samples, no parameters) may be NULL.
     Value hasSamples =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, batch, none);
@@ -134,6 +153,19 @@ struct NetcGuardEntryPoints
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder b(module.getContext());
+    // The most bytes a sample takes in any one buffer: an argument, or an
+    // arena of netc-plan-buffers (batch * bytes per sample + fixed bytes).
+    int64_t sampleBytes = 1, fixedBytes = 0;
+    module.walk([&](Operation *op) {
+      if (auto bytes = op->getAttrOfType<IntegerAttr>(kSampleBytesAttrName))
+        sampleBytes = std::max(sampleBytes, bytes.getInt());
+      if (auto bytes = op->getAttrOfType<IntegerAttr>(kArenaBytesPerSampleAttr))
+        sampleBytes = std::max(sampleBytes, bytes.getInt());
+      if (auto bytes = op->getAttrOfType<IntegerAttr>(kArenaFixedBytesAttr))
+        fixedBytes = std::max(fixedBytes, bytes.getInt());
+    });
+    int64_t maxBatch =
+        (std::numeric_limits<int64_t>::max() - fixedBytes) / sampleBytes;
     for (auto function : llvm::to_vector(module.getOps<func::FuncOp>())) {
       auto suffix = function->getAttrOfType<StringAttr>(kEntryPointAttrName);
       if (!suffix)
@@ -149,7 +181,7 @@ struct NetcGuardEntryPoints
             << suffix << " takes " << abi->arguments.size();
         return signalPassFailure();
       }
-      Guard(b, module, function, *abi).build();
+      Guard(b, module, function, *abi).build(maxBatch);
     }
   }
 };

@@ -343,10 +343,14 @@ NETC_API netc_status netc_dataset_get_batch(const netc_dataset *dataset,
  *                   const float *input, const void *target, int64_t batch,
  *                   uint64_t seed, const float *hparams, float *loss);
  *
- * Each returns a netc_status: NETC_OK, or NETC_ERROR_INVALID_ARGUMENT
- * without computing anything when a pointer is NULL (only `input_grad` may
- * be) or the batch is negative; netc_last_error then names the function
- * and the argument. A batch of 0 computes nothing and returns NETC_OK.
+ * Each returns a netc_status: NETC_OK, or NETC_ERROR_INVALID_ARGUMENT,
+ * computing nothing, for a batch below 0 (m_forward) or 1 (the others,
+ * whose mean loss over no samples would make every parameter NaN), a batch
+ * so large that a buffer's size in bytes would overflow 64 bits, or a NULL
+ * pointer (m_forward's input and output may be NULL at batch 0, the
+ * parameter-layout buffers of a model without parameters, and `input_grad`
+ * always); netc_last_error then names the function and the argument. A
+ * forward pass of 0 samples computes nothing.
  * All run the training form of the model (batch statistics, dropout masks
  * drawn from `seed`). `grads`, `momentum`, `exp_avg` and `exp_avg_sq` are laid
  * out like `params`; in `grads` (and after a step, in `params`) the slot of a

@@ -55,6 +55,9 @@ struct ABIArgument {
 struct EntryPointABI {
   const char *suffix;
   ArrayRef<ABIArgument> arguments;
+  /// The smallest batch it takes: 1 for the training steps, whose loss is
+  /// a mean over the batch (of none, NaN parameters).
+  int64_t minBatch;
 
   /// The position of the argument `name`, which must exist.
   unsigned index(StringRef name) const;
@@ -79,6 +82,9 @@ std::string formatCParameter(const ABIArgument &argument, bool classification);
 inline constexpr llvm::StringLiteral kEntryPointAttrName = "netc.entry_point";
 /// The size of the model's parameter buffer in floats, on such a function.
 inline constexpr llvm::StringLiteral kParamFloatsAttrName = "netc.param_floats";
+/// The bytes of the largest per-sample array it is passed (an input, an
+/// output, a target), on such a function.
+inline constexpr llvm::StringLiteral kSampleBytesAttrName = "netc.sample_bytes";
 /// The runtime function the exported functions report a bad argument
 /// through: `int netc_entry_point_error(int status, const char *message)`.
 inline constexpr llvm::StringLiteral kEntryPointErrorFunction =
