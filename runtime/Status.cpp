@@ -55,6 +55,8 @@ const char *netc_status_string(int status) {
     return "invalid argument";
   case NETC_ERROR_DIVERGED:
     return "training diverged";
+  case NETC_ERROR_DEVICE:
+    return "device error";
   default:
     return "unknown status";
   }

@@ -54,12 +54,13 @@ extern "C" {
 
 typedef enum netc_status {
   NETC_OK = 0,
-  NETC_ERROR_IO = 1,               /* a file could not be opened/read/written */
-  NETC_ERROR_FORMAT = 2,           /* a file is corrupt or not of its format */
-  NETC_ERROR_MISMATCH = 3,         /* a tensor's name, shape or dtype differs */
+  NETC_ERROR_IO = 1,       /* a file could not be opened/read/written */
+  NETC_ERROR_FORMAT = 2,   /* a file is corrupt or not of its format */
+  NETC_ERROR_MISMATCH = 3, /* a tensor's name, shape or dtype differs */
   NETC_ERROR_OUT_OF_MEMORY = 4,
   NETC_ERROR_INVALID_ARGUMENT = 5,
-  NETC_ERROR_DIVERGED = 6,         /* a training step's loss was NaN or inf */
+  NETC_ERROR_DIVERGED = 6, /* a training step's loss was NaN or inf */
+  NETC_ERROR_DEVICE = 7,   /* no usable GPU, or its driver failed */
 } netc_status;
 
 /* A short constant description of `status` (a netc_status; "unknown status"
@@ -75,6 +76,35 @@ NETC_API const char *netc_last_error(void);
  * error and returns `status`. An entry point calls it when it refuses its
  * arguments. */
 NETC_API int netc_entry_point_error(int status, const char *message);
+
+/* ====== Devices (NVIDIA GPUs) ======
+ *
+ * The runtime reaches an NVIDIA GPU through the CUDA driver, which it loads
+ * with dlopen the first time one of these is called: a program needs no
+ * CUDA to build or link, and where there is no driver or no GPU these fail
+ * with NETC_ERROR_DEVICE and a message that says so. Every failure of the
+ * driver names its call and error ("netc_device_alloc: cuMemAlloc_v2:
+ * CUDA_ERROR_OUT_OF_MEMORY (out of memory)"). The environment variable
+ * NETC_CUDA_DEVICE picks the device (0 by default); NETC_CUDA_DRIVER loads
+ * the driver from another path than libcuda.so.1. Device pointers are
+ * opaque to the host: copy to and from them. Safe to call from several
+ * threads. */
+
+/* Loads the driver and opens the device, once per process: NETC_OK, or why
+ * there is no device. The calls below do it when first needed. */
+NETC_API netc_status netc_device_init(void);
+/* The device's name ("NVIDIA H100 80GB HBM3"); "" without one. */
+NETC_API const char *netc_device_name(void);
+/* `bytes` (> 0) of device memory; NULL on failure (netc_last_error). */
+NETC_API void *netc_device_alloc(size_t bytes);
+/* Frees what netc_device_alloc returned; NULL is a no-op. */
+NETC_API netc_status netc_device_free(void *device);
+NETC_API netc_status netc_device_copy_to_device(void *device, const void *host,
+                                                size_t bytes);
+NETC_API netc_status netc_device_copy_to_host(void *host, const void *device,
+                                              size_t bytes);
+/* Waits for the device's work to finish. */
+NETC_API netc_status netc_device_synchronize(void);
 
 /* ====== Threads ====== */
 

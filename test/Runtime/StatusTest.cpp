@@ -21,6 +21,7 @@ TEST(Status, StringsDescribeEveryStatus) {
   EXPECT_STREQ(netc_status_string(NETC_ERROR_INVALID_ARGUMENT),
                "invalid argument");
   EXPECT_STREQ(netc_status_string(NETC_ERROR_DIVERGED), "training diverged");
+  EXPECT_STREQ(netc_status_string(NETC_ERROR_DEVICE), "device error");
 }
 
 TEST(Status, StringOfAValueOutsideTheEnumIsUnknown) {
@@ -28,7 +29,7 @@ TEST(Status, StringOfAValueOutsideTheEnumIsUnknown) {
   // are well-defined (UBSan flagged loading them as the enum).
   EXPECT_STREQ(netc_status_string(42), "unknown status");
   EXPECT_STREQ(netc_status_string(-1), "unknown status");
-  EXPECT_STREQ(netc_status_string(7), "unknown status");
+  EXPECT_STREQ(netc_status_string(8), "unknown status");
 }
 
 TEST(Status, LastErrorIsEmptyOnAFreshThread) {
