@@ -69,6 +69,14 @@ int netc_entry_point_error(int status, const char *message) {
   return status;
 }
 
+void netc_out_of_memory(int64_t bytes) {
+  std::fprintf(stderr,
+               "netc: out of memory: a compiled model could not allocate "
+               "%lld bytes for its temporaries\n",
+               static_cast<long long>(bytes));
+  std::abort();
+}
+
 /// How many bytes of a file's text a message quotes.
 static constexpr size_t kExcerptBytes = 60;
 

@@ -185,6 +185,9 @@ void netc::buildLowerToLLVMPipeline(OpPassManager &pm) {
   OpPassManager &cleanup = pm.nest<LLVM::LLVMFuncOp>();
   cleanup.addPass(createUBToLLVMConversionPass());
   cleanup.addPass(createReconcileUnrealizedCastsPass());
+  // A malloc that fails stops the process with a message rather than let a
+  // kernel write through a null pointer.
+  pm.addPass(createNetcCheckAllocations());
 }
 
 void netc::buildNetcToLLVMPipeline(OpPassManager &pm,

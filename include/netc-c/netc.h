@@ -77,6 +77,11 @@ NETC_API const char *netc_last_error(void);
  * arguments. */
 NETC_API int netc_entry_point_error(int status, const char *message);
 
+/* For compiled models: where malloc cannot give an entry point the memory
+ * for its temporaries, it calls this, which writes "netc: out of memory:
+ * ..." with the size to stderr and aborts the process. */
+NETC_API void netc_out_of_memory(int64_t bytes) __attribute__((noreturn));
+
 /* ====== Devices (NVIDIA GPUs) ======
  *
  * The runtime reaches an NVIDIA GPU through the CUDA driver, which it loads

@@ -361,6 +361,32 @@ def NetcGuardEntryPoints : Pass<"netc-guard-entry-points", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def NetcCheckAllocations : Pass<"netc-check-allocations", "ModuleOp"> {
+  let summary = "Stop with a message where a heap allocation fails";
+  let description = [{
+    After the lowering to the LLVM dialect, every `malloc` the code calls
+    (memref.alloc's lowering) is followed by a test of its result: a null
+    pointer calls the runtime's `netc_out_of_memory(bytes)`, which writes
+    what failed to stderr and aborts, rather than let a kernel write
+    through the null pointer at an offset that may land in mapped memory.
+    The call stays `malloc`, which LLVM knows returns memory aliasing
+    nothing else.
+
+    ```mlir
+    %p = llvm.call @malloc(%bytes) : (i64) -> !llvm.ptr
+    %null = llvm.mlir.zero : !llvm.ptr
+    %failed = llvm.icmp "eq" %p, %null : !llvm.ptr
+    llvm.cond_br %failed, ^fail, ^go
+  ^fail:
+    llvm.call @netc_out_of_memory(%bytes) : (i64) -> ()
+    llvm.unreachable
+  ^go:
+    ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def NetcLowerStridedCopies : Pass<"netc-lower-strided-copies", "func::FuncOp"> {
   let summary = "Turn memref.copy between strided views into linalg.copy";
   let description = [{
