@@ -77,7 +77,9 @@ public:
                                : none;
     refuseIf(
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, batch, least),
-        name, abi.minBatch ? "batch is less than 1" : "batch is negative");
+        name,
+        abi.minBatch ? "batch is less than " + std::to_string(abi.minBatch)
+                     : std::string("batch is negative"));
     // Larger batches would wrap the sizes of their buffers around.
     if (maxBatch < std::numeric_limits<int64_t>::max()) {
       Value most =
@@ -86,8 +88,7 @@ public:
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, batch, most),
           name,
           "batch is over " + std::to_string(maxBatch) +
-              ", the most samples whose buffers' sizes fit in 64 "
-              "bits");
+              ", the most samples whose buffers' sizes fit in 64 bits");
     }
     // A pointer to nothing (no samples, no parameters) may be NULL.
     Value hasSamples =
