@@ -49,9 +49,10 @@ def NetcExportEntryPoints : Pass<"netc-export-entry-points", "ModuleOp"> {
     slots are summed in range order, each weighted by its share of the
     batch where the loss is a mean (so the result depends on the batch
     size, never on the thread count). Then the entry point writes the
-    gradients out, or updates each parameter in place by
-    `netc.sgd_update` / `netc.adam_update` (running statistics take their
-    new values).
+    gradients out, or updates the parameters in place by one
+    `netc.sgd_update` / `netc.adam_update` per run of trained parameters
+    (with their alignment padding; running statistics take their new
+    values).
 
     ```mlir
     func.func private @net_forward_samples(%p: memref<f32>, %x: memref<f32>, %y: memref<f32>,
